@@ -1,0 +1,20 @@
+//! Client-Server API handlers: parse (the extractor did), authorise, call one service
+//! function, map the result.
+
+mod account;
+mod devices;
+mod discovery;
+mod profile;
+mod session;
+
+use axum::Router;
+
+use super::AppState;
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let router = discovery::routes(router);
+    let router = account::routes(router);
+    let router = session::routes(router);
+    let router = devices::routes(router);
+    profile::routes(router)
+}

@@ -1,0 +1,127 @@
+//! The HTTP edge: routing, request parsing, errors, CORS, tracing and metrics.
+
+pub mod client;
+pub mod error;
+pub mod metrics;
+pub mod ruma;
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    Router,
+    extract::{FromRef, Request, State},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use http::{HeaderValue, Method, StatusCode, header};
+use tracing::{Instrument, field::Empty};
+
+use self::metrics::Metrics;
+use crate::{accounts::Accounts, config::Config, profiles::Profiles, storage::Store};
+
+/// Shared state; handlers take only the parts they use through `FromRef`.
+#[derive(Clone)]
+pub struct AppState {
+    pub accounts: Accounts,
+    pub profiles: Profiles,
+    pub server: Arc<ServerInfo>,
+    pub max_request_bytes: usize,
+}
+
+/// Facts about this server that discovery endpoints report.
+#[derive(Debug)]
+pub struct ServerInfo {
+    pub public_baseurl: String,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: &Config) -> Self {
+        Self {
+            accounts: Accounts::new(store.clone(), config),
+            profiles: Profiles::new(store, config.server_name()),
+            server: Arc::new(ServerInfo {
+                public_baseurl: config.server.public_baseurl.clone(),
+            }),
+            max_request_bytes: config.limits.max_request_bytes,
+        }
+    }
+}
+
+impl FromRef<AppState> for Accounts {
+    fn from_ref(state: &AppState) -> Self {
+        state.accounts.clone()
+    }
+}
+impl FromRef<AppState> for Profiles {
+    fn from_ref(state: &AppState) -> Self {
+        state.profiles.clone()
+    }
+}
+impl FromRef<AppState> for Arc<ServerInfo> {
+    fn from_ref(state: &AppState) -> Self {
+        state.server.clone()
+    }
+}
+
+/// The route template that answered, left in the response for metrics.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteName(pub &'static str);
+
+/// The Client-Server API application.
+pub fn client_app(state: AppState, metrics: Arc<Metrics>) -> Router {
+    client::routes(Router::new())
+        .fallback(ruma::unrecognized_path)
+        .method_not_allowed_fallback(ruma::unrecognized_method)
+        .with_state(state)
+        .layer(middleware::from_fn(cors))
+        .layer(middleware::from_fn_with_state(metrics, observe))
+}
+
+/// CORS as the spec asks, so browser clients on any origin work; preflights end here.
+async fn cors(req: Request, next: Next) -> Response {
+    let mut response = if req.method() == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(req).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("X-Requested-With, Content-Type, Authorization"),
+    );
+    response
+}
+
+/// One `tracing` span per request (method, path, user, status, latency) and its metrics.
+async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let span = tracing::info_span!(
+        "request",
+        method = %method,
+        path = %req.uri().path(),
+        user = Empty,
+        status = Empty,
+        latency_ms = Empty,
+    );
+    let start = Instant::now();
+    let response = next.run(req).instrument(span.clone()).await;
+    let elapsed = start.elapsed();
+    let status = response.status();
+    span.record("status", status.as_u16());
+    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::info!("handled"));
+    let route = response
+        .extensions()
+        .get::<RouteName>()
+        .map_or("unmatched", |r| r.0);
+    metrics.observe(method.as_str(), route, status.as_u16(), elapsed);
+    response
+}

@@ -1,0 +1,193 @@
+//! The `Ruma<T>` extractor and route mounting from ruma's endpoint metadata, so no path,
+//! method or historic version is typed by hand.
+
+use std::{
+    future::Future,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+};
+
+use axum::{
+    Router,
+    extract::{ConnectInfo, FromRef, FromRequestParts, RawPathParams, Request, State},
+    response::{IntoResponse, Response},
+    routing::{MethodFilter, on},
+};
+use http::{StatusCode, header::CONTENT_LENGTH};
+use ruma::api::{
+    IncomingRequest, IncomingRequestExt, OutgoingResponseExt,
+    auth_scheme::{
+        AccessToken, AccessTokenOptional, AppserviceTokenOptional, NoAccessToken, NoAuthentication,
+        extract_bearer_or_query_token,
+    },
+    path_builder::PathBuilder,
+};
+
+use super::{
+    AppState, RouteName,
+    error::{Error, Result},
+};
+use crate::accounts::Sender;
+
+/// A parsed, authenticated Client-Server request.
+pub struct Ruma<T> {
+    pub body: T,
+    pub sender: Option<Sender>,
+    pub client_ip: IpAddr,
+}
+
+impl<T> Ruma<T> {
+    /// The authenticated sender; always present on endpoints that require a token.
+    pub fn sender(&self) -> Result<&Sender> {
+        self.sender.as_ref().ok_or_else(Error::missing_token)
+    }
+}
+
+/// How an endpoint's ruma authentication scheme treats the access token.
+pub trait AuthRequirement {
+    /// `None`: ignored; `Some(true)`: required; `Some(false)`: used when present.
+    const TOKEN: Option<bool>;
+}
+impl AuthRequirement for NoAuthentication {
+    const TOKEN: Option<bool> = None;
+}
+impl AuthRequirement for NoAccessToken {
+    const TOKEN: Option<bool> = None;
+}
+impl AuthRequirement for AccessToken {
+    const TOKEN: Option<bool> = Some(true);
+}
+impl AuthRequirement for AccessTokenOptional {
+    const TOKEN: Option<bool> = Some(false);
+}
+/// `/register` and `/login` take an application service's token; until application
+/// services land, a token there is ignored as on any unauthenticated endpoint.
+impl AuthRequirement for AppserviceTokenOptional {
+    const TOKEN: Option<bool> = None;
+}
+
+impl<T> Ruma<T>
+where
+    T: IncomingRequest,
+    T::Authentication: AuthRequirement,
+{
+    async fn extract(req: Request, state: &AppState) -> Result<Self> {
+        let (mut parts, body) = req.into_parts();
+        let path_args: Vec<String> = RawPathParams::from_request_parts(&mut parts, state)
+            .await
+            .map(|params| params.iter().map(|(_, v)| v.to_owned()).collect())
+            .map_err(|e| Error::invalid_param(e.to_string()))?;
+        let client_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+
+        let sender = match <T::Authentication as AuthRequirement>::TOKEN {
+            None => None,
+            Some(required) => {
+                let probe = http::Request::from_parts(parts.clone(), ());
+                let token = extract_bearer_or_query_token(&probe)
+                    .map_err(|_| Error::unknown_token(false))?;
+                match token {
+                    Some(token) => Some(state.accounts.authenticate(&token).await?),
+                    None if required => return Err(Error::missing_token()),
+                    None => None,
+                }
+            }
+        };
+        if let Some(sender) = &sender {
+            tracing::Span::current().record("user", sender.user_id.as_str());
+        }
+
+        let limit = state.max_request_bytes;
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > limit) {
+            return Err(Error::too_large("Request body is too large"));
+        }
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| Error::too_large("Request body is too large"))?;
+        let path_refs: Vec<&str> = path_args.iter().map(String::as_str).collect();
+        let request = http::Request::from_parts(parts, bytes.as_ref());
+        let body =
+            T::try_from_http_request(request, &path_refs).map_err(Error::from_request_error)?;
+        Ok(Self {
+            body,
+            sender,
+            client_ip,
+        })
+    }
+}
+
+/// Serializes a ruma response (or maps the error).
+fn respond<R: OutgoingResponseExt>(result: Result<R>) -> Response {
+    match result.and_then(|r| {
+        r.try_into_http_response::<Vec<u8>>().map_err(|e| {
+            tracing::error!(error = %e, "cannot serialize response");
+            Error::internal()
+        })
+    }) {
+        Ok(response) => response.map(axum::body::Body::from).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Extension methods that mount ruma endpoints on a router.
+pub trait RumaRouter {
+    /// Mounts `handler` on every path (stable, historic and unstable) of endpoint `T`.
+    /// The handler receives the narrow service `S` it needs and the parsed request.
+    fn ruma<T, S, F, Fut>(self, handler: F) -> Self
+    where
+        T: IncomingRequest + Send + 'static,
+        T::Authentication: AuthRequirement,
+        T::OutgoingResponse: Send,
+        S: FromRef<AppState> + Send + 'static,
+        F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static;
+}
+
+impl RumaRouter for Router<AppState> {
+    fn ruma<T, S, F, Fut>(mut self, handler: F) -> Self
+    where
+        T: IncomingRequest + Send + 'static,
+        T::Authentication: AuthRequirement,
+        T::OutgoingResponse: Send,
+        S: FromRef<AppState> + Send + 'static,
+        F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static,
+    {
+        let filter =
+            MethodFilter::try_from(T::METHOD).expect("ruma endpoints use standard methods");
+        for path in T::PATH_BUILDER.all_paths() {
+            let handler = handler.clone();
+            let route = move |State(state): State<AppState>, req: Request| {
+                let handler = handler.clone();
+                async move {
+                    let result = match Ruma::<T>::extract(req, &state).await {
+                        Ok(ruma) => handler(S::from_ref(&state), ruma).await,
+                        Err(err) => Err(err),
+                    };
+                    let mut response = respond(result);
+                    response.extensions_mut().insert(RouteName(path));
+                    response
+                }
+            };
+            self = self.route(path, on(filter, route));
+        }
+        self
+    }
+}
+
+/// 404 or 405 `M_UNRECOGNIZED` for what no route answers.
+pub async fn unrecognized_path() -> Error {
+    Error::unrecognized(StatusCode::NOT_FOUND, "Unrecognized request")
+}
+
+pub async fn unrecognized_method() -> Error {
+    Error::unrecognized(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed on this endpoint",
+    )
+}

@@ -1,0 +1,9 @@
+//! Hearth, a Matrix homeserver. The binary in `main.rs` is a thin shell over [`server`].
+
+pub mod accounts;
+pub mod config;
+pub mod http;
+pub mod profiles;
+pub mod ratelimit;
+pub mod server;
+pub mod storage;

@@ -1,0 +1,89 @@
+//! `hearth`: run the homeserver, or administer it from the command line.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use hearth::{accounts::Accounts, config::Config, server, storage::Store};
+
+#[derive(Parser)]
+#[command(name = "hearth", version, about = "A Matrix homeserver")]
+struct Cli {
+    /// Configuration file (TOML). Without it, the defaults of config.example.toml apply.
+    #[arg(long, short, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the homeserver (the default).
+    Run,
+    /// Create a user account, even when open registration is disabled.
+    RegisterUser {
+        /// The localpart, e.g. `alice` for @alice:server.name.
+        #[arg(long, short)]
+        user: String,
+        /// The password; read from the HEARTH_PASSWORD variable when omitted.
+        #[arg(long, short, env = "HEARTH_PASSWORD")]
+        password: String,
+        /// Make the account a server administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("hearth: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    server::init_logging(&config);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("hearth: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Run) {
+            Command::Run => server::run(config).await,
+            Command::RegisterUser {
+                user,
+                password,
+                admin,
+            } => register_user(config, &user, &password, admin).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("hearth: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn register_user(
+    config: Config,
+    user: &str,
+    password: &str,
+    admin: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Store::open(&config.database.url, 1).await?;
+    let accounts = Accounts::new(store.clone(), &config);
+    let result = accounts.create_account(user, password, admin).await;
+    store.close().await;
+    match result {
+        Ok(user_id) => {
+            println!("created {user_id}{}", if admin { " (admin)" } else { "" });
+            Ok(())
+        }
+        Err(err) => Err(format!("cannot create user: {}", err).into()),
+    }
+}

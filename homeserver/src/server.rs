@@ -1,0 +1,101 @@
+//! Start-up and shutdown: logging, storage, listeners, signals.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use tokio::net::TcpListener;
+
+use crate::{
+    config::Config,
+    http::{
+        AppState, client_app,
+        metrics::{Metrics, metrics_app},
+    },
+    storage::Store,
+};
+
+/// Initialises `tracing` from the `[logging]` section (`RUST_LOG` wins when set).
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.logging.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.logging.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Runs the homeserver until SIGTERM or Ctrl-C, then drains connections and closes storage.
+pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Store::open(&config.database.url, config.database.max_connections).await?;
+    tracing::info!(backend = ?store.backend(), "storage ready");
+    let metrics = Arc::new(Metrics::default());
+    let state = AppState::new(store.clone(), &config);
+
+    let client = TcpListener::bind(config.listeners.client)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {} (listeners.client): {e}",
+                config.listeners.client
+            )
+        })?;
+    let client_addr = client.local_addr()?;
+    let app = client_app(state, metrics.clone());
+
+    let metrics_task = match config.listeners.metrics {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (listeners.metrics): {e}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics listening");
+            let app = metrics_app(metrics);
+            Some(tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown_signal())
+                    .await
+            }))
+        }
+        None => None,
+    };
+
+    tracing::info!(addr = %client_addr, server_name = %config.server.server_name, "client API listening");
+    // A machine-readable line for scripts and the test harness (which may ask for port 0).
+    println!("hearth: listening on http://{client_addr}");
+    axum::serve(
+        client,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    if let Some(task) = metrics_task {
+        task.await??;
+    }
+    store.close().await;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
