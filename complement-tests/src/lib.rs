@@ -1,1 +1,38 @@
+//! Black-box harness in the spirit of Complement: start real `hearth` processes, drive them
+//! over HTTP the way clients do, and check the answers against the spec.
 
+mod client;
+mod deployment;
+
+pub use client::{Client, RawResponse};
+pub use deployment::{Deployment, Homeserver, ServerOptions, hearth_binary};
+pub use serde_json::{Value, json};
+
+/// The password every `register` helper uses unless told otherwise.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Unwraps a result, failing the test with the whole error when it is `Err`.
+#[track_caller]
+pub fn must<T, E: std::fmt::Debug>(result: Result<T, E>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(err) => panic!("request failed: {err:?}"),
+    }
+}
+
+/// Retries `probe` until it returns `Some`, failing after `timeout` (no sleep-and-hope:
+/// the condition is checked, not assumed).
+pub async fn must_eventually<T, F, Fut>(what: &str, timeout: std::time::Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

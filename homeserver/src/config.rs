@@ -282,10 +282,10 @@ impl Config {
                 "tokens are 1-64 characters of [A-Za-z0-9._~-]",
             ));
         }
-        if self.registration.refreshable_token_lifetime_secs < 60 {
+        if self.registration.refreshable_token_lifetime_secs == 0 {
             return Err(bad(
                 "registration.refreshable_token_lifetime_secs",
-                "must be at least 60",
+                "must be at least 1",
             ));
         }
         if !matches!(self.logging.format.as_str(), "text" | "json") {

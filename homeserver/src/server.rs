@@ -50,7 +50,9 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             let listener = TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot listen on {addr} (listeners.metrics): {e}"))?;
-            tracing::info!(addr = %listener.local_addr()?, "metrics listening");
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "metrics listening");
+            println!("hearth: metrics on http://{addr}");
             let app = metrics_app(metrics);
             Some(tokio::spawn(async move {
                 axum::serve(listener, app)

@@ -1,0 +1,252 @@
+//! A test client: typed requests built from ruma's request types, plus raw requests for
+//! malformed input. Failures carry the full response.
+
+use std::{borrow::Cow, fmt};
+
+use bytes::Bytes;
+use ruma::api::{
+    IncomingResponseExt, MatrixVersion, OutgoingRequest, OutgoingRequestExt, SupportedVersions,
+    auth_scheme::{
+        AccessToken, AccessTokenOptional, AppserviceToken, AppserviceTokenOptional, AuthScheme,
+        NoAccessToken, NoAuthentication, SendAccessToken,
+    },
+    error::FromHttpResponseError,
+    path_builder::{PathBuilder, SinglePath, VersionHistory},
+};
+use serde_json::{Value, json};
+
+/// An HTTP answer, kept whole so a failing assertion can print it.
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+    /// The body as JSON, or `Null` when it is not JSON.
+    pub json: Value,
+}
+
+impl fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {} {}", self.status, String::from_utf8_lossy(&self.body))
+    }
+}
+
+impl RawResponse {
+    pub fn errcode(&self) -> Option<&str> {
+        self.json.get("errcode").and_then(Value::as_str)
+    }
+
+    /// Asserts the status code, printing the whole response otherwise.
+    #[track_caller]
+    pub fn must_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected status; response: {self:?}");
+        self
+    }
+
+    /// Asserts a 2xx answer and returns its JSON.
+    #[track_caller]
+    pub fn must_ok(&self) -> &Value {
+        assert!((200..300).contains(&self.status), "expected success; response: {self:?}");
+        &self.json
+    }
+
+    /// Asserts a Matrix error with this status and `errcode`.
+    #[track_caller]
+    pub fn must_error(&self, status: u16, errcode: &str) -> &Self {
+        assert_eq!(
+            (self.status, self.errcode()),
+            (status, Some(errcode)),
+            "unexpected error; response: {self:?}"
+        );
+        assert!(self.json.get("error").is_some_and(Value::is_string), "no `error` text: {self:?}");
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// How a ruma authentication scheme takes our (optional) token.
+pub trait TokenInput: AuthScheme {
+    fn input(token: Option<&str>) -> Self::Input<'_>;
+}
+
+impl TokenInput for NoAuthentication {
+    fn input(_: Option<&str>) {}
+}
+
+macro_rules! send_access_token {
+    ($($scheme:ty),*) => {$(
+        impl TokenInput for $scheme {
+            fn input(token: Option<&str>) -> SendAccessToken<'_> {
+                token.map_or(SendAccessToken::None, SendAccessToken::IfRequired)
+            }
+        }
+    )*};
+}
+send_access_token!(NoAccessToken, AccessToken, AccessTokenOptional, AppserviceToken, AppserviceTokenOptional);
+
+/// How a ruma path builder picks its path: the stable paths of the versions we claim.
+pub trait PathInput: PathBuilder {
+    fn input(versions: &SupportedVersions) -> Self::Input<'_>;
+}
+
+impl PathInput for VersionHistory {
+    fn input(versions: &SupportedVersions) -> Cow<'_, SupportedVersions> {
+        Cow::Borrowed(versions)
+    }
+}
+
+impl PathInput for SinglePath {
+    fn input(_: &SupportedVersions) {}
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    pub base_url: String,
+    pub server_name: String,
+    pub access_token: Option<String>,
+    pub user_id: Option<String>,
+    pub device_id: Option<String>,
+    versions: SupportedVersions,
+}
+
+impl Client {
+    pub fn new(base_url: &str, server_name: &str) -> Self {
+        let versions = SupportedVersions {
+            versions: [MatrixVersion::V1_1, MatrixVersion::V1_16].into_iter().collect(),
+            features: Default::default(),
+        };
+        Self {
+            http: reqwest::Client::new(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            server_name: server_name.to_owned(),
+            access_token: None,
+            user_id: None,
+            device_id: None,
+            versions,
+        }
+    }
+
+    /// A copy of this client that sends `token` (or none).
+    pub fn with_token(&self, token: Option<&str>) -> Self {
+        Self { access_token: token.map(str::to_owned), ..self.clone() }
+    }
+
+    pub fn user_id(&self) -> &str {
+        self.user_id.as_deref().expect("client is logged in")
+    }
+
+    /// Sends a typed ruma request and parses the typed response.
+    pub async fn send<R>(
+        &self,
+        request: R,
+    ) -> Result<R::IncomingResponse, FromHttpResponseError<R::EndpointError>>
+    where
+        R: OutgoingRequest,
+        R::Authentication: TokenInput,
+        R::PathBuilder: PathInput,
+    {
+        let token = self.access_token.as_deref();
+        let http_request = request
+            .try_into_http_request::<Vec<u8>>(
+                &self.base_url,
+                <R::Authentication as TokenInput>::input(token),
+                <R::PathBuilder as PathInput>::input(&self.versions),
+            )
+            .expect("build request");
+        let (parts, body) = http_request.into_parts();
+        let mut builder = self.http.request(parts.method, parts.uri.to_string()).body(body);
+        for (name, value) in &parts.headers {
+            builder = builder.header(name, value);
+        }
+        let response = builder.send().await.expect("send request");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("read body");
+        let mut http_response = http::Response::builder().status(status.as_u16());
+        for (name, value) in &headers {
+            http_response = http_response.header(name, value);
+        }
+        R::IncomingResponse::try_from_http_response(http_response.body(body.as_ref()).expect("response"))
+    }
+
+    /// Sends raw bytes with the given headers; the access token is added when set.
+    pub async fn raw_bytes(&self, method: &str, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> RawResponse {
+        let method = http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut builder = self.http.request(method, format!("{}{path}", self.base_url)).body(body);
+        if let Some(token) = &self.access_token {
+            builder = builder.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = builder.send().await.expect("send request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("read body");
+        let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        RawResponse { status, headers, body, json }
+    }
+
+    /// Sends `body` as JSON (or nothing) with the access token when set.
+    pub async fn raw(&self, method: &str, path: &str, body: Option<Value>) -> RawResponse {
+        match body {
+            Some(body) => {
+                let bytes = serde_json::to_vec(&body).expect("json");
+                self.raw_bytes(method, path, bytes, &[("content-type", "application/json")]).await
+            }
+            None => self.raw_bytes(method, path, Vec::new(), &[]).await,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> RawResponse {
+        self.raw("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> RawResponse {
+        self.raw("POST", path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> RawResponse {
+        self.raw("PUT", path, Some(body)).await
+    }
+
+    /// Registers `localpart` with the dummy stage and returns a client logged in as it.
+    pub async fn register(&self, localpart: &str, password: &str) -> Client {
+        let response = self
+            .post(
+                "/_matrix/client/v3/register",
+                json!({ "username": localpart, "password": password, "auth": { "type": "m.login.dummy" } }),
+            )
+            .await;
+        self.logged_in(response.must_ok())
+    }
+
+    /// Logs in as `localpart` on a new device and returns a client for it.
+    pub async fn login(&self, localpart: &str, password: &str) -> Client {
+        let response = self
+            .post(
+                "/_matrix/client/v3/login",
+                json!({
+                    "type": "m.login.password",
+                    "identifier": { "type": "m.id.user", "user": localpart },
+                    "password": password,
+                }),
+            )
+            .await;
+        self.logged_in(response.must_ok())
+    }
+
+    /// A client holding the session in a register or login answer.
+    pub fn logged_in(&self, body: &Value) -> Client {
+        let text = |key: &str| body[key].as_str().map(str::to_owned);
+        Self {
+            access_token: Some(text("access_token").expect("access_token in response")),
+            user_id: text("user_id"),
+            device_id: text("device_id"),
+            ..self.clone()
+        }
+    }
+}

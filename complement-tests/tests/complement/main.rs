@@ -1,0 +1,11 @@
+//! Black-box tests: each starts real `hearth` processes and talks to them over HTTP.
+//! One test binary (modules below) so the suite links once.
+
+mod account;
+mod devices;
+mod discovery;
+mod edge;
+mod login;
+mod profile;
+mod registration;
+mod stock_client;
