@@ -26,7 +26,12 @@ pub struct RawResponse {
 
 impl fmt::Debug for RawResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {} {}", self.status, String::from_utf8_lossy(&self.body))
+        write!(
+            f,
+            "HTTP {} {}",
+            self.status,
+            String::from_utf8_lossy(&self.body)
+        )
     }
 }
 
@@ -45,7 +50,10 @@ impl RawResponse {
     /// Asserts a 2xx answer and returns its JSON.
     #[track_caller]
     pub fn must_ok(&self) -> &Value {
-        assert!((200..300).contains(&self.status), "expected success; response: {self:?}");
+        assert!(
+            (200..300).contains(&self.status),
+            "expected success; response: {self:?}"
+        );
         &self.json
     }
 
@@ -57,7 +65,10 @@ impl RawResponse {
             (status, Some(errcode)),
             "unexpected error; response: {self:?}"
         );
-        assert!(self.json.get("error").is_some_and(Value::is_string), "no `error` text: {self:?}");
+        assert!(
+            self.json.get("error").is_some_and(Value::is_string),
+            "no `error` text: {self:?}"
+        );
         self
     }
 
@@ -84,7 +95,13 @@ macro_rules! send_access_token {
         }
     )*};
 }
-send_access_token!(NoAccessToken, AccessToken, AccessTokenOptional, AppserviceToken, AppserviceTokenOptional);
+send_access_token!(
+    NoAccessToken,
+    AccessToken,
+    AccessTokenOptional,
+    AppserviceToken,
+    AppserviceTokenOptional
+);
 
 /// How a ruma path builder picks its path: the stable paths of the versions we claim.
 pub trait PathInput: PathBuilder {
@@ -115,7 +132,9 @@ pub struct Client {
 impl Client {
     pub fn new(base_url: &str, server_name: &str) -> Self {
         let versions = SupportedVersions {
-            versions: [MatrixVersion::V1_1, MatrixVersion::V1_16].into_iter().collect(),
+            versions: [MatrixVersion::V1_1, MatrixVersion::V1_16]
+                .into_iter()
+                .collect(),
             features: Default::default(),
         };
         Self {
@@ -131,7 +150,10 @@ impl Client {
 
     /// A copy of this client that sends `token` (or none).
     pub fn with_token(&self, token: Option<&str>) -> Self {
-        Self { access_token: token.map(str::to_owned), ..self.clone() }
+        Self {
+            access_token: token.map(str::to_owned),
+            ..self.clone()
+        }
     }
 
     pub fn user_id(&self) -> &str {
@@ -157,7 +179,10 @@ impl Client {
             )
             .expect("build request");
         let (parts, body) = http_request.into_parts();
-        let mut builder = self.http.request(parts.method, parts.uri.to_string()).body(body);
+        let mut builder = self
+            .http
+            .request(parts.method, parts.uri.to_string())
+            .body(body);
         for (name, value) in &parts.headers {
             builder = builder.header(name, value);
         }
@@ -169,13 +194,24 @@ impl Client {
         for (name, value) in &headers {
             http_response = http_response.header(name, value);
         }
-        R::IncomingResponse::try_from_http_response(http_response.body(body.as_ref()).expect("response"))
+        R::IncomingResponse::try_from_http_response(
+            http_response.body(body.as_ref()).expect("response"),
+        )
     }
 
     /// Sends raw bytes with the given headers; the access token is added when set.
-    pub async fn raw_bytes(&self, method: &str, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> RawResponse {
+    pub async fn raw_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> RawResponse {
         let method = http::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut builder = self.http.request(method, format!("{}{path}", self.base_url)).body(body);
+        let mut builder = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .body(body);
         if let Some(token) = &self.access_token {
             builder = builder.bearer_auth(token);
         }
@@ -187,7 +223,12 @@ impl Client {
         let headers = response.headers().clone();
         let body = response.bytes().await.expect("read body");
         let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        RawResponse { status, headers, body, json }
+        RawResponse {
+            status,
+            headers,
+            body,
+            json,
+        }
     }
 
     /// Sends `body` as JSON (or nothing) with the access token when set.
@@ -195,7 +236,8 @@ impl Client {
         match body {
             Some(body) => {
                 let bytes = serde_json::to_vec(&body).expect("json");
-                self.raw_bytes(method, path, bytes, &[("content-type", "application/json")]).await
+                self.raw_bytes(method, path, bytes, &[("content-type", "application/json")])
+                    .await
             }
             None => self.raw_bytes(method, path, Vec::new(), &[]).await,
         }

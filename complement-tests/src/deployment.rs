@@ -7,7 +7,9 @@ use std::{
     time::Duration,
 };
 
-use hearth::storage::test_support::{create_postgres_database, drop_postgres_database, test_postgres_url};
+use hearth::storage::test_support::{
+    create_postgres_database, drop_postgres_database, test_postgres_url,
+};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
@@ -26,7 +28,11 @@ pub fn hearth_binary() -> PathBuf {
         dir.pop();
     }
     let bin = dir.join("hearth");
-    assert!(bin.exists(), "{} not found: build it first (cargo build --bins) or set HEARTH_BIN", bin.display());
+    assert!(
+        bin.exists(),
+        "{} not found: build it first (cargo build --bins) or set HEARTH_BIN",
+        bin.display()
+    );
     bin
 }
 
@@ -70,13 +76,22 @@ impl Default for ServerOptions {
 
 impl ServerOptions {
     pub fn named(name: &str) -> Self {
-        Self { server_name: name.to_owned(), ..Self::default() }
+        Self {
+            server_name: name.to_owned(),
+            ..Self::default()
+        }
     }
 
     fn to_toml(&self, database_url: &str) -> String {
         let tokens: Vec<String> = self.tokens.iter().map(|t| format!("{t:?}")).collect();
-        let limit = |(per_second, burst): (f64, u32)| format!("{{ per_second = {per_second:?}, burst = {burst} }}");
-        let metrics = if self.metrics { "metrics = \"127.0.0.1:0\"\n" } else { "" };
+        let limit = |(per_second, burst): (f64, u32)| {
+            format!("{{ per_second = {per_second:?}, burst = {burst} }}")
+        };
+        let metrics = if self.metrics {
+            "metrics = \"127.0.0.1:0\"\n"
+        } else {
+            ""
+        };
         format!(
             "[server]\nserver_name = {name:?}\npublic_baseurl = \"https://{name}.example\"\n\n\
              [listeners]\nclient = \"127.0.0.1:0\"\n{metrics}\n\
@@ -117,7 +132,12 @@ impl Homeserver {
     pub async fn start(options: ServerOptions) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (database_url, postgres_admin) = match test_postgres_url() {
-            Some(admin) => (create_postgres_database(&admin).await.expect("create test database"), Some(admin)),
+            Some(admin) => (
+                create_postgres_database(&admin)
+                    .await
+                    .expect("create test database"),
+                Some(admin),
+            ),
             None => (format!("sqlite://{}/hearth.db", dir.path().display()), None),
         };
         let mut server = Self {
@@ -144,7 +164,8 @@ impl Homeserver {
     }
 
     async fn boot(&mut self) {
-        std::fs::write(self.config_path(), self.options.to_toml(&self.database_url)).expect("write config");
+        std::fs::write(self.config_path(), self.options.to_toml(&self.database_url))
+            .expect("write config");
         let log = std::fs::File::create(self.log_path()).expect("log file");
         let mut child = Command::new(hearth_binary())
             .arg("--config")
@@ -186,7 +207,10 @@ impl Homeserver {
     pub async fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
         let pid = child.id().expect("pid");
-        let status = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+        let status = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
         assert!(status.is_ok_and(|s| s.success()), "kill -TERM failed");
         tokio::time::timeout(Duration::from_secs(20), child.wait())
             .await
@@ -211,6 +235,19 @@ impl Homeserver {
             .env_remove("HEARTH_DATABASE_URL")
             .output()
             .expect("run hearth")
+    }
+
+    /// The process ID of the running server.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
+    /// The server's resident set size in bytes (Linux `/proc`).
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -245,7 +282,10 @@ impl Drop for Homeserver {
             let url = self.database_url.clone();
             // Drop runs outside any runtime guarantee: use a small one of our own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(drop_postgres_database(&admin, &url)).ok()
             })
             .join();

@@ -14,7 +14,7 @@ pub const ENV_SERVER_NAME: &str = "HEARTH_SERVER_NAME";
 pub const ENV_LISTEN: &str = "HEARTH_LISTEN";
 pub const ENV_PUBLIC_BASEURL: &str = "HEARTH_PUBLIC_BASEURL";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -158,19 +158,6 @@ impl Default for LimitsConfig {
                 per_second: 0.2,
                 burst: 5,
             },
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            listeners: ListenersConfig::default(),
-            database: DatabaseConfig::default(),
-            registration: RegistrationConfig::default(),
-            logging: LoggingConfig::default(),
-            limits: LimitsConfig::default(),
         }
     }
 }

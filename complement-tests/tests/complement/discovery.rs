@@ -6,7 +6,11 @@ use ruma::api::client::discovery::get_supported_versions;
 #[tokio::test]
 async fn versions_lists_only_what_is_served() {
     let hs = Deployment::one().await;
-    let response = must(hs.client().send(get_supported_versions::Request::new()).await);
+    let response = must(
+        hs.client()
+            .send(get_supported_versions::Request::new())
+            .await,
+    );
     // Hearth advertises a spec version only once every area that version requires is
     // served (see docs/architecture.md); the typed parse above checks the shape.
     for version in &response.versions {
@@ -20,13 +24,19 @@ async fn versions_lists_only_what_is_served() {
 async fn well_known_names_the_public_base_url() {
     let hs = Deployment::one().await;
     let raw = hs.client().get("/.well-known/matrix/client").await;
-    assert_eq!(raw.must_ok()["m.homeserver"]["base_url"], "https://hs1.example");
+    assert_eq!(
+        raw.must_ok()["m.homeserver"]["base_url"],
+        "https://hs1.example"
+    );
 }
 
 #[tokio::test]
 async fn capabilities_need_a_token_and_tell_the_truth() {
     let hs = Deployment::one().await;
-    hs.client().get("/_matrix/client/v3/capabilities").await.must_error(401, "M_MISSING_TOKEN");
+    hs.client()
+        .get("/_matrix/client/v3/capabilities")
+        .await
+        .must_error(401, "M_MISSING_TOKEN");
     let alice = hs.register("alice").await;
     let caps = alice.get("/_matrix/client/v3/capabilities").await;
     let caps = &caps.must_ok()["capabilities"];
@@ -40,5 +50,8 @@ async fn login_flows_offer_password() {
     let hs = Deployment::one().await;
     let raw = hs.client().get("/_matrix/client/v3/login").await;
     let flows = raw.must_ok()["flows"].as_array().unwrap().clone();
-    assert!(flows.iter().any(|f| f["type"] == "m.login.password"), "{flows:?}");
+    assert!(
+        flows.iter().any(|f| f["type"] == "m.login.password"),
+        "{flows:?}"
+    );
 }

@@ -7,17 +7,36 @@ use complement_tests::{Deployment, Homeserver, PASSWORD, ServerOptions, hearth_b
 async fn unknown_paths_and_methods_are_unrecognized() {
     let hs = Deployment::one().await;
     let client = hs.client();
-    client.get("/_matrix/client/v3/no_such_endpoint").await.must_error(404, "M_UNRECOGNIZED");
-    client.raw("DELETE", "/_matrix/client/v3/login", None).await.must_error(405, "M_UNRECOGNIZED");
-    client.raw("PUT", "/_matrix/client/versions", Some(json!({}))).await.must_error(405, "M_UNRECOGNIZED");
+    client
+        .get("/_matrix/client/v3/no_such_endpoint")
+        .await
+        .must_error(404, "M_UNRECOGNIZED");
+    client
+        .raw("DELETE", "/_matrix/client/v3/login", None)
+        .await
+        .must_error(405, "M_UNRECOGNIZED");
+    client
+        .raw("PUT", "/_matrix/client/versions", Some(json!({})))
+        .await
+        .must_error(405, "M_UNRECOGNIZED");
 }
 
 #[tokio::test]
 async fn oversized_bodies_are_too_large_and_change_nothing() {
-    let hs = Homeserver::start(ServerOptions { max_request_bytes: 4096, ..Default::default() }).await;
+    let hs = Homeserver::start(ServerOptions {
+        max_request_bytes: 4096,
+        ..Default::default()
+    })
+    .await;
     let big = json!({ "username": "alice", "password": "x".repeat(8000), "auth": { "type": "m.login.dummy" } });
-    hs.client().post("/_matrix/client/v3/register", big).await.must_error(413, "M_TOO_LARGE");
-    let available = hs.client().get("/_matrix/client/v3/register/available?username=alice").await;
+    hs.client()
+        .post("/_matrix/client/v3/register", big)
+        .await
+        .must_error(413, "M_TOO_LARGE");
+    let available = hs
+        .client()
+        .get("/_matrix/client/v3/register/available?username=alice")
+        .await;
     assert_eq!(available.must_ok()["available"], true);
 }
 
@@ -30,16 +49,27 @@ async fn cors_lets_browsers_in() {
             "OPTIONS",
             "/_matrix/client/v3/login",
             vec![],
-            &[("origin", "https://app.example"), ("access-control-request-method", "POST")],
+            &[
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "POST"),
+            ],
         )
         .await;
-    assert!(preflight.status == 200 || preflight.status == 204, "{preflight:?}");
+    assert!(
+        preflight.status == 200 || preflight.status == 204,
+        "{preflight:?}"
+    );
     assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
-    let methods = preflight.header("access-control-allow-methods").unwrap_or_default();
+    let methods = preflight
+        .header("access-control-allow-methods")
+        .unwrap_or_default();
     for method in ["GET", "POST", "PUT", "DELETE", "OPTIONS"] {
         assert!(methods.contains(method), "{methods}");
     }
-    let headers = preflight.header("access-control-allow-headers").unwrap_or_default().to_lowercase();
+    let headers = preflight
+        .header("access-control-allow-headers")
+        .unwrap_or_default()
+        .to_lowercase();
     for header in ["x-requested-with", "content-type", "authorization"] {
         assert!(headers.contains(header), "{headers}");
     }
@@ -51,20 +81,36 @@ async fn cors_lets_browsers_in() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route() {
-    let hs = Homeserver::start(ServerOptions { metrics: true, ..Default::default() }).await;
+    let hs = Homeserver::start(ServerOptions {
+        metrics: true,
+        ..Default::default()
+    })
+    .await;
     hs.register("alice").await;
     hs.client().get("/_matrix/client/v3/nope").await;
-    let url = format!("{}/metrics", hs.metrics_url.as_deref().expect("metrics listener"));
+    let url = format!(
+        "{}/metrics",
+        hs.metrics_url.as_deref().expect("metrics listener")
+    );
     let text = reqwest::get(url).await.unwrap().text().await.unwrap();
     assert!(
         text.contains(r#"hearth_http_requests_total{method="POST",route="/_matrix/client/v3/register",status="200"} 1"#),
         "{text}"
     );
-    assert!(text.contains(r#"route="unmatched",status="404"} 1"#), "{text}");
-    assert!(text.contains("hearth_http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains(r#"route="unmatched",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("hearth_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("process_resident_memory_bytes"), "{text}");
     // Metrics are not served on the client listener.
-    hs.client().get("/metrics").await.must_error(404, "M_UNRECOGNIZED");
+    hs.client()
+        .get("/metrics")
+        .await
+        .must_error(404, "M_UNRECOGNIZED");
 }
 
 #[tokio::test]
@@ -72,14 +118,24 @@ async fn bad_configuration_stops_startup_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         ("[server]\nserver_nme = \"x\"\n", "server.server_nme"),
-        ("[listeners]\nclient = \"not an address\"\n", "listeners.client"),
+        (
+            "[listeners]\nclient = \"not an address\"\n",
+            "listeners.client",
+        ),
         ("[database]\nurl = \"mysql://x\"\n", "database.url"),
-        ("[registration]\nrequire_token = true\n", "registration.tokens"),
+        (
+            "[registration]\nrequire_token = true\n",
+            "registration.tokens",
+        ),
     ];
     for (text, key) in cases {
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, text).unwrap();
-        let out = std::process::Command::new(hearth_binary()).arg("--config").arg(&path).output().unwrap();
+        let out = std::process::Command::new(hearth_binary())
+            .arg("--config")
+            .arg(&path)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{text}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(key), "stderr should name `{key}`: {stderr}");
@@ -95,9 +151,24 @@ async fn bad_configuration_stops_startup_naming_the_key() {
 
 #[tokio::test]
 async fn admins_create_users_from_the_command_line() {
-    let mut hs = Homeserver::start(ServerOptions { registration_enabled: false, ..Default::default() }).await;
-    let out = hs.run_cli(&["register-user", "--user", "admin", "--password", PASSWORD, "--admin"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut hs = Homeserver::start(ServerOptions {
+        registration_enabled: false,
+        ..Default::default()
+    })
+    .await;
+    let out = hs.run_cli(&[
+        "register-user",
+        "--user",
+        "admin",
+        "--password",
+        PASSWORD,
+        "--admin",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("@admin:hs1"));
     let again = hs.run_cli(&["register-user", "--user", "admin", "--password", "other"]);
     assert!(!again.status.success());

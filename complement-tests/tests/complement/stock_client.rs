@@ -3,16 +3,16 @@
 
 use complement_tests::{Deployment, PASSWORD, must};
 use ruma::{
+    UserId,
     api::client::{
         account::register::v3 as register,
+        account::whoami::v3 as whoami,
         device::get_devices::v3 as get_devices,
         profile::{get_profile::v3 as get_profile, set_profile_field::v3 as set_profile_field},
         session::{login::v3 as login, logout::v3 as logout},
         uiaa::{AuthData, Dummy, MatrixUserIdentifier, UserIdentifier},
-        account::whoami::v3 as whoami,
     },
     profile::ProfileFieldValue,
-    UserId,
 };
 
 #[tokio::test]
@@ -43,8 +43,15 @@ async fn two_users_register_log_in_set_profiles_and_log_out() {
         ProfileFieldValue::DisplayName("Alice".to_owned()),
     );
     must(sessions[0].send(set).await);
-    let profile = must(sessions[1].send(get_profile::Request::new(alice_id.clone())).await);
-    assert_eq!(profile.get("displayname"), Some(&serde_json::json!("Alice")));
+    let profile = must(
+        sessions[1]
+            .send(get_profile::Request::new(alice_id.clone()))
+            .await,
+    );
+    assert_eq!(
+        profile.get("displayname"),
+        Some(&serde_json::json!("Alice"))
+    );
 
     let devices = must(alice_laptop.send(get_devices::Request::new()).await);
     assert_eq!(devices.devices.len(), 2);
