@@ -44,8 +44,14 @@ fn compile(list: &[Namespace]) -> Result<Vec<Compiled>, NamespaceError> {
             // The spec's regexes match the whole ID.
             let anchored = format!("^(?:{})$", ns.regex);
             Regex::new(&anchored)
-                .map(|regex| Compiled { exclusive: ns.exclusive, regex })
-                .map_err(|e| NamespaceError { regex: ns.regex.clone(), problem: e.to_string() })
+                .map(|regex| Compiled {
+                    exclusive: ns.exclusive,
+                    regex,
+                })
+                .map_err(|e| NamespaceError {
+                    regex: ns.regex.clone(),
+                    problem: e.to_string(),
+                })
         })
         .collect()
 }
@@ -64,7 +70,11 @@ fn claim(list: &[Compiled], id: &str) -> Claim {
 impl Namespaces {
     pub fn new(registration: &Registration) -> Result<Self, NamespaceError> {
         let ns = &registration.namespaces;
-        Ok(Self { users: compile(&ns.users)?, aliases: compile(&ns.aliases)?, rooms: compile(&ns.rooms)? })
+        Ok(Self {
+            users: compile(&ns.users)?,
+            aliases: compile(&ns.aliases)?,
+            rooms: compile(&ns.rooms)?,
+        })
     }
 
     pub fn user(&self, user_id: &str) -> Claim {
@@ -112,15 +122,27 @@ mod tests {
         assert_eq!(ns.user("@irc_bob:hs1"), Claim::Shared);
         assert_eq!(ns.user("@irc_admin:hs1"), Claim::Exclusive);
         assert_eq!(ns.user("@alice:hs1"), Claim::None);
-        assert_eq!(ns.user("@xirc_bob:hs1"), Claim::None, "anchored at the start");
-        assert_eq!(ns.user("@irc_bob:hs1.evil"), Claim::None, "anchored at the end");
+        assert_eq!(
+            ns.user("@xirc_bob:hs1"),
+            Claim::None,
+            "anchored at the start"
+        );
+        assert_eq!(
+            ns.user("@irc_bob:hs1.evil"),
+            Claim::None,
+            "anchored at the end"
+        );
         assert_eq!(ns.room("!a:hs1"), Claim::None);
         assert_eq!(ns.alias("#a:hs1"), Claim::None);
     }
 
     #[test]
     fn invalid_regexes_are_reported() {
-        let err = Namespaces::new(&registration(vec![Namespace::new(true, "@(unclosed".into())])).unwrap_err();
+        let err = Namespaces::new(&registration(vec![Namespace::new(
+            true,
+            "@(unclosed".into(),
+        )]))
+        .unwrap_err();
         assert_eq!(err.regex, "@(unclosed");
     }
 }

@@ -255,6 +255,24 @@ impl Client {
         self.raw("PUT", path, Some(body)).await
     }
 
+    /// `GET /account/whoami`: the quickest check that this client's token works.
+    pub async fn whoami(&self) -> RawResponse {
+        self.get("/_matrix/client/v3/account/whoami").await
+    }
+
+    /// `POST /login` with a password for `user` (a localpart or user ID), answer unchecked.
+    pub async fn try_login(&self, user: &str, password: &str) -> RawResponse {
+        self.post(
+            "/_matrix/client/v3/login",
+            json!({
+                "type": "m.login.password",
+                "identifier": { "type": "m.id.user", "user": user },
+                "password": password,
+            }),
+        )
+        .await
+    }
+
     /// Registers `localpart` with the dummy stage and returns a client logged in as it.
     pub async fn register(&self, localpart: &str, password: &str) -> Client {
         let response = self
@@ -268,16 +286,7 @@ impl Client {
 
     /// Logs in as `localpart` on a new device and returns a client for it.
     pub async fn login(&self, localpart: &str, password: &str) -> Client {
-        let response = self
-            .post(
-                "/_matrix/client/v3/login",
-                json!({
-                    "type": "m.login.password",
-                    "identifier": { "type": "m.id.user", "user": localpart },
-                    "password": password,
-                }),
-            )
-            .await;
+        let response = self.try_login(localpart, password).await;
         self.logged_in(response.must_ok())
     }
 

@@ -41,7 +41,10 @@ impl SigningKey {
     pub fn from_pkcs8(document: &[u8], version: &str) -> Result<Self, KeyError> {
         let pair = Ed25519KeyPair::from_der(document, version.to_owned())
             .map_err(|e| KeyError::Parse(e.to_string()))?;
-        Ok(Self { pair, document: zeroize::Zeroizing::new(document.to_vec()) })
+        Ok(Self {
+            pair,
+            document: zeroize::Zeroizing::new(document.to_vec()),
+        })
     }
 
     /// The PKCS#8 DER document, for storage. Secret: never log or serve it.
@@ -65,7 +68,11 @@ impl SigningKey {
 
     /// Adds this server's signature to `object` (its `signatures` and `unsigned` are left out
     /// of what is signed, as the spec requires).
-    pub fn sign_json(&self, server_name: &str, object: &mut CanonicalJsonObject) -> Result<(), KeyError> {
+    pub fn sign_json(
+        &self,
+        server_name: &str,
+        object: &mut CanonicalJsonObject,
+    ) -> Result<(), KeyError> {
         sign_json(server_name, &self.pair, object).map_err(|e| KeyError::Sign(e.to_string()))
     }
 
@@ -83,7 +90,10 @@ impl SigningKey {
 }
 
 /// Checks that every entity named in `object.signatures` signed it with a key in `keys`.
-pub fn verify_signed_json(keys: &PublicKeyMap, object: &CanonicalJsonObject) -> Result<(), KeyError> {
+pub fn verify_signed_json(
+    keys: &PublicKeyMap,
+    object: &CanonicalJsonObject,
+) -> Result<(), KeyError> {
     verify_json(keys, object).map_err(|e| KeyError::Verify(e.to_string()))
 }
 
@@ -94,7 +104,8 @@ mod tests {
     use super::*;
 
     fn object() -> CanonicalJsonObject {
-        let value: CanonicalJsonValue = serde_json::from_str(r#"{"a":1,"b":"two","unsigned":{"age":5}}"#).unwrap();
+        let value: CanonicalJsonValue =
+            serde_json::from_str(r#"{"a":1,"b":"two","unsigned":{"age":5}}"#).unwrap();
         match value {
             CanonicalJsonValue::Object(o) => o,
             _ => unreachable!(),
@@ -125,7 +136,10 @@ mod tests {
         assert!(verify_signed_json(&key.public_key_map("hs1"), &tampered).is_err());
         // `unsigned` is not covered by the signature.
         let mut unsigned_changed = signed.clone();
-        unsigned_changed.insert("unsigned".into(), CanonicalJsonValue::Object(Default::default()));
+        unsigned_changed.insert(
+            "unsigned".into(),
+            CanonicalJsonValue::Object(Default::default()),
+        );
         verify_signed_json(&key.public_key_map("hs1"), &unsigned_changed).unwrap();
         let other = SigningKey::generate().unwrap();
         assert!(verify_signed_json(&other.public_key_map("hs1"), &signed).is_err());

@@ -34,6 +34,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    return_large_allocations_to_the_os();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
@@ -85,5 +86,17 @@ async fn register_user(
             Ok(())
         }
         Err(err) => Err(format!("cannot create user: {}", err).into()),
+    }
+}
+
+/// glibc raises its mmap threshold after the first large free, after which the 19 MiB
+/// blocks of every password hash come from (and stay in) per-thread heaps: RSS would grow
+/// by that much per blocking thread. A fixed threshold keeps such blocks mmapped, so they
+/// go back to the OS as soon as a hash is done.
+fn return_large_allocations_to_the_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
     }
 }

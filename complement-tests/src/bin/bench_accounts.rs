@@ -26,12 +26,17 @@ fn report(name: &str, mut samples: Vec<Duration>) {
 }
 
 fn mib(bytes: Option<u64>) -> String {
-    bytes.map_or("n/a".into(), |b| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)))
+    bytes.map_or("n/a".into(), |b| {
+        format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0))
+    })
 }
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50);
     let hs = Homeserver::start(ServerOptions::default()).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_start = hs.rss_bytes();
@@ -41,7 +46,10 @@ async fn main() {
     for i in 0..n {
         let body = json!({ "username": format!("bench{i}"), "password": PASSWORD, "auth": { "type": "m.login.dummy" } });
         let start = Instant::now();
-        client.post("/_matrix/client/v3/register", body).await.must_ok();
+        client
+            .post("/_matrix/client/v3/register", body)
+            .await
+            .must_ok();
         register.push(start.elapsed());
     }
     let mut login = Vec::with_capacity(n);
@@ -52,7 +60,10 @@ async fn main() {
             "password": PASSWORD,
         });
         let start = Instant::now();
-        client.post("/_matrix/client/v3/login", body).await.must_ok();
+        client
+            .post("/_matrix/client/v3/login", body)
+            .await
+            .must_ok();
         login.push(start.elapsed());
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -61,5 +72,9 @@ async fn main() {
     println!("hearth accounts benchmark ({n} users, SQLite, sequential requests on loopback)");
     report("register", register);
     report("login", login);
-    println!("idle RSS   at start: {}   after the run: {}", mib(rss_start), mib(rss_after));
+    println!(
+        "idle RSS   at start: {}   after the run: {}",
+        mib(rss_start),
+        mib(rss_after)
+    );
 }

@@ -37,14 +37,8 @@ async fn change_password_logs_out_other_devices() {
         .post(path, json!({ "new_password": "new secret", "auth": password_auth("alice", PASSWORD, &session) }))
         .await
         .must_ok();
-    phone
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_ok();
-    laptop
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
+    phone.whoami().await.must_ok();
+    laptop.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
     hs.client()
         .post(
             "/_matrix/client/v3/login",
@@ -68,10 +62,7 @@ async fn change_password_can_keep_other_devices() {
         .post("/_matrix/client/v3/account/password", body)
         .await
         .must_ok();
-    laptop
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_ok();
+    laptop.whoami().await.must_ok();
 }
 
 #[tokio::test]
@@ -86,10 +77,7 @@ async fn someone_elses_password_does_not_authenticate_you() {
         )
         .await;
     attempt.must_error(401, "M_FORBIDDEN");
-    carol
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_ok();
+    carol.whoami().await.must_ok();
 }
 
 #[tokio::test]
@@ -110,9 +98,7 @@ async fn a_session_from_one_endpoint_is_refused_by_another() {
         )
         .await;
     misuse.must_status(400);
-    dave.get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_ok();
+    dave.whoami().await.must_ok();
 }
 
 #[tokio::test]
@@ -137,13 +123,8 @@ async fn deactivation_is_final() {
         )
         .await;
     assert_eq!(done.must_ok()["id_server_unbind_result"], "no-support");
-    erin.get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
-    other
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
+    erin.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
+    other.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
     hs.client()
         .post(
             "/_matrix/client/v3/login",

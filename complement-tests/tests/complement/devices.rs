@@ -80,20 +80,14 @@ async fn deleting_a_device_needs_the_password_and_kills_its_token() {
         challenge.json["flows"],
         json!([{ "stages": ["m.login.password"] }])
     );
-    laptop
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_ok();
+    laptop.whoami().await.must_ok();
 
     let auth = json!({ "auth": {
         "type": "m.login.password", "identifier": { "type": "m.id.user", "user": "carol" },
         "password": PASSWORD, "session": challenge.json["session"],
     }});
     phone.raw("DELETE", &path, Some(auth)).await.must_ok();
-    laptop
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
+    laptop.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
     phone.get(&path).await.must_error(404, "M_NOT_FOUND");
 }
 
@@ -111,7 +105,7 @@ async fn delete_devices_removes_several() {
         )
         .await;
     challenge.must_status(401);
-    a.get("/_matrix/client/v3/account/whoami").await.must_ok();
+    a.whoami().await.must_ok();
     let auth = json!({
         "type": "m.login.password", "identifier": { "type": "m.id.user", "user": "dave" },
         "password": PASSWORD, "session": challenge.json["session"],
@@ -122,12 +116,8 @@ async fn delete_devices_removes_several() {
     )
     .await
     .must_ok();
-    a.get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
-    b.get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
+    a.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
+    b.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
     let left = main.get("/_matrix/client/v3/devices").await;
     assert_eq!(left.must_ok()["devices"].as_array().unwrap().len(), 1);
     main.post("/_matrix/client/v3/delete_devices", json!({}))

@@ -27,10 +27,7 @@ async fn login_by_localpart_full_id_and_legacy_user_field() {
             "https://hs1.example"
         );
         let session = client.logged_in(body);
-        session
-            .get("/_matrix/client/v3/account/whoami")
-            .await
-            .must_ok();
+        session.whoami().await.must_ok();
     }
     let alice = client.login("alice", PASSWORD).await;
     let devices = alice.get("/_matrix/client/v3/devices").await;
@@ -124,10 +121,7 @@ async fn device_id_reuse_replaces_that_devices_token() {
     let first = login("LAPTOP", "Carol's laptop").await;
     let second = login("LAPTOP", "ignored for a known device").await;
     assert_eq!(second.device_id.as_deref(), Some("LAPTOP"));
-    first
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
+    first.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
     let device = second.get("/_matrix/client/v3/devices/LAPTOP").await;
     assert_eq!(device.must_ok()["display_name"], "Carol's laptop");
 }
@@ -141,17 +135,14 @@ async fn logout_kills_one_token_and_its_device() {
         .post("/_matrix/client/v3/logout", json!({}))
         .await
         .must_ok();
-    let gone = phone.get("/_matrix/client/v3/account/whoami").await;
+    let gone = phone.whoami().await;
     gone.must_error(401, "M_UNKNOWN_TOKEN");
     assert_eq!(
         gone.json["soft_logout"],
         serde_json::Value::Null,
         "not a soft logout: {gone:?}"
     );
-    laptop
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_ok();
+    laptop.whoami().await.must_ok();
     let devices = laptop.get("/_matrix/client/v3/devices").await;
     let ids: Vec<_> = devices.must_ok()["devices"]
         .as_array()
@@ -170,12 +161,8 @@ async fn logout_all_kills_every_token() {
     b.post("/_matrix/client/v3/logout/all", json!({}))
         .await
         .must_ok();
-    a.get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
-    b.get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
+    a.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
+    b.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
     hs.client().login("erin", PASSWORD).await;
 }
 
@@ -184,13 +171,10 @@ async fn tokens_are_checked() {
     let hs = Deployment::one().await;
     let frank = hs.register("frank").await;
     let anonymous = hs.client();
-    anonymous
-        .get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_MISSING_TOKEN");
+    anonymous.whoami().await.must_error(401, "M_MISSING_TOKEN");
     anonymous
         .with_token(Some("hth_not_a_real_token"))
-        .get("/_matrix/client/v3/account/whoami")
+        .whoami()
         .await
         .must_error(401, "M_UNKNOWN_TOKEN");
     anonymous

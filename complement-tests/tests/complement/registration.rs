@@ -44,7 +44,7 @@ async fn register_offers_the_dummy_flow_then_creates_the_account() {
     assert_eq!(body["user_id"], "@alice:hs1");
     assert!(body["access_token"].as_str().unwrap().len() >= 22);
     let alice = client.logged_in(body);
-    let whoami = alice.get("/_matrix/client/v3/account/whoami").await;
+    let whoami = alice.whoami().await;
     assert_eq!(whoami.must_ok()["user_id"], "@alice:hs1");
     assert_eq!(whoami.json["device_id"], body["device_id"]);
     available(&hs, "alice")
@@ -334,14 +334,9 @@ async fn refresh_tokens_rotate() {
     let refreshed = refreshed.must_ok().clone();
     let new_access = refreshed["access_token"].as_str().unwrap();
     assert_ne!(refreshed["refresh_token"], body["refresh_token"]);
-    let whoami = ivy
-        .with_token(Some(new_access))
-        .get("/_matrix/client/v3/account/whoami")
-        .await;
+    let whoami = ivy.with_token(Some(new_access)).whoami().await;
     assert_eq!(whoami.must_ok()["device_id"], body["device_id"]);
-    ivy.get("/_matrix/client/v3/account/whoami")
-        .await
-        .must_error(401, "M_UNKNOWN_TOKEN");
+    ivy.whoami().await.must_error(401, "M_UNKNOWN_TOKEN");
 
     let reused = hs
         .client()
@@ -375,12 +370,12 @@ async fn expired_access_tokens_are_a_soft_logout() {
     complement_tests::must_eventually("token expiry", std::time::Duration::from_secs(10), || {
         let jay = jay.clone();
         async move {
-            let r = jay.get("/_matrix/client/v3/account/whoami").await;
+            let r = jay.whoami().await;
             (r.status == 401).then_some(r)
         }
     })
     .await
     .must_error(401, "M_UNKNOWN_TOKEN");
-    let expired = jay.get("/_matrix/client/v3/account/whoami").await;
+    let expired = jay.whoami().await;
     assert_eq!(expired.json["soft_logout"], true, "{expired:?}");
 }

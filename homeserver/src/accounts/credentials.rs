@@ -8,6 +8,23 @@ use sha2::{Digest, Sha256};
 
 use crate::http::error::{Error, Result};
 
+/// Each hash holds 19 MiB while it runs: at most one per core at a time, so a burst of
+/// logins queues instead of multiplying memory.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::sync::Semaphore::new(cores)
+});
+
+/// Runs an argon2 computation on the blocking pool, one per core at a time.
+async fn with_hasher<T: Send + 'static>(
+    work: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
+) -> Option<T> {
+    let _permit = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(move || work(argon2()))
+        .await
+        .ok()
+}
+
 /// OWASP's minimum for argon2id: 19 MiB of memory, 2 passes, 1 lane.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
@@ -17,17 +34,18 @@ fn argon2() -> Argon2<'static> {
 /// Hashes a password into a PHC string.
 pub async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        argon2()
+    with_hasher(move |argon2| {
+        argon2
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
-            .map_err(|e| {
-                tracing::error!(error = %e, "password hashing failed");
-                Error::internal()
-            })
     })
     .await
-    .map_err(|_| Error::internal())?
+    .and_then(|result| {
+        result
+            .map_err(|e| tracing::error!(error = %e, "password hashing failed"))
+            .ok()
+    })
+    .ok_or_else(Error::internal)
 }
 
 /// Checks a password against a stored PHC string; `None` (no stored hash) still costs
