@@ -273,6 +273,74 @@ impl Client {
         .await
     }
 
+    /// `POST /createRoom` with `body`; returns the room ID.
+    pub async fn create_room(&self, body: Value) -> String {
+        let response = self.post("/_matrix/client/v3/createRoom", body).await;
+        response.must_ok()["room_id"]
+            .as_str()
+            .expect("room_id")
+            .to_owned()
+    }
+
+    /// `PUT /rooms/{roomId}/send/m.room.message/{txn}` with a text body; returns the event ID.
+    pub async fn send_text(&self, room_id: &str, body: &str) -> String {
+        let txn = format!("t{}", rand::random::<u64>());
+        let path = format!("/_matrix/client/v3/rooms/{room_id}/send/m.room.message/{txn}");
+        let response = self
+            .put(&path, json!({ "msgtype": "m.text", "body": body }))
+            .await;
+        response.must_ok()["event_id"]
+            .as_str()
+            .expect("event_id")
+            .to_owned()
+    }
+
+    /// `POST /join/{roomIdOrAlias}`, answer unchecked.
+    pub async fn join(&self, room: &str) -> RawResponse {
+        let room = room.replace('#', "%23");
+        self.post(&format!("/_matrix/client/v3/join/{room}"), json!({}))
+            .await
+    }
+
+    /// `GET` a room sub-path such as `messages?dir=b` or `state`.
+    pub async fn room_get(&self, room_id: &str, rest: &str) -> RawResponse {
+        self.get(&format!("/_matrix/client/v3/rooms/{room_id}/{rest}"))
+            .await
+    }
+
+    /// `POST` a room sub-path such as `invite` or `kick`.
+    pub async fn room_post(&self, room_id: &str, rest: &str, body: Value) -> RawResponse {
+        self.post(&format!("/_matrix/client/v3/rooms/{room_id}/{rest}"), body)
+            .await
+    }
+
+    /// `PUT /rooms/{roomId}/state/{type}/{stateKey}`, answer unchecked.
+    pub async fn put_state(
+        &self,
+        room_id: &str,
+        kind: &str,
+        state_key: &str,
+        content: Value,
+    ) -> RawResponse {
+        self.put(
+            &format!("/_matrix/client/v3/rooms/{room_id}/state/{kind}/{state_key}"),
+            content,
+        )
+        .await
+    }
+
+    /// Bodies of the room's `m.room.message` events, newest first (via `/messages`).
+    pub async fn message_bodies(&self, room_id: &str) -> Vec<String> {
+        let response = self.room_get(room_id, "messages?dir=b&limit=100").await;
+        response.must_ok()["chunk"]
+            .as_array()
+            .expect("chunk")
+            .iter()
+            .filter(|e| e["type"] == "m.room.message")
+            .filter_map(|e| e["content"]["body"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Registers `localpart` with the dummy stage and returns a client logged in as it.
     pub async fn register(&self, localpart: &str, password: &str) -> Client {
         let response = self

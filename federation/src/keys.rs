@@ -5,8 +5,11 @@ use std::collections::BTreeMap;
 use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
 use ruma::{
     CanonicalJsonObject,
+    room_version_rules::RedactionRules,
     serde::Base64,
-    signatures::{Ed25519KeyPair, KeyPair, PublicKeyMap, sign_json, verify_json},
+    signatures::{
+        Ed25519KeyPair, KeyPair, PublicKeyMap, hash_and_sign_event, sign_json, verify_json,
+    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +77,18 @@ impl SigningKey {
         object: &mut CanonicalJsonObject,
     ) -> Result<(), KeyError> {
         sign_json(server_name, &self.pair, object).map_err(|e| KeyError::Sign(e.to_string()))
+    }
+
+    /// Adds the content hash and this server's signature to a PDU, as the room version's
+    /// redaction rules require (the signature covers the redacted form).
+    pub fn hash_and_sign_event(
+        &self,
+        server_name: &str,
+        pdu: &mut CanonicalJsonObject,
+        rules: &RedactionRules,
+    ) -> Result<(), KeyError> {
+        hash_and_sign_event(server_name, &self.pair, pdu, rules)
+            .map_err(|e| KeyError::Sign(e.to_string()))
     }
 
     /// Raw signature over bytes (used for X-Matrix request authentication).

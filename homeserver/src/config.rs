@@ -23,6 +23,26 @@ pub struct Config {
     pub registration: RegistrationConfig,
     pub logging: LoggingConfig,
     pub limits: LimitsConfig,
+    pub rooms: RoomsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoomsConfig {
+    /// Version of rooms created without an explicit `room_version`.
+    pub default_room_version: String,
+    /// How long after sending users may still redact their own messages, in seconds;
+    /// 0 means no limit. Moderators with redact power are not limited.
+    pub self_redaction_window_secs: u64,
+}
+
+impl Default for RoomsConfig {
+    fn default() -> Self {
+        Self {
+            default_room_version: "12".to_owned(),
+            self_redaction_window_secs: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -281,6 +301,13 @@ impl Config {
         if tracing_subscriber::EnvFilter::try_new(&self.logging.level).is_err() {
             return Err(bad("logging.level", "not a valid tracing filter"));
         }
+        let version = ruma::RoomVersionId::try_from(self.rooms.default_room_version.as_str());
+        if !version.is_ok_and(|v| crate::rooms::CREATABLE_VERSIONS.contains(&v)) {
+            return Err(bad(
+                "rooms.default_room_version",
+                "must be one of \"10\", \"11\", \"12\"",
+            ));
+        }
         if self.limits.max_request_bytes < 1024 {
             return Err(bad("limits.max_request_bytes", "must be at least 1024"));
         }
@@ -297,6 +324,15 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    pub fn default_room_version(&self) -> ruma::RoomVersionId {
+        // Checked in `validate`.
+        self.rooms
+            .default_room_version
+            .as_str()
+            .try_into()
+            .expect("validated room version")
     }
 
     pub fn server_name(&self) -> OwnedServerName {

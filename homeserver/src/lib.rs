@@ -5,5 +5,6 @@ pub mod config;
 pub mod http;
 pub mod profiles;
 pub mod ratelimit;
+pub mod rooms;
 pub mod server;
 pub mod storage;

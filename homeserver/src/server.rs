@@ -32,7 +32,9 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let store = Store::open(&config.database.url, config.database.max_connections).await?;
     tracing::info!(backend = ?store.backend(), "storage ready");
     let metrics = Arc::new(Metrics::default());
-    let state = AppState::new(store.clone(), &config);
+    let signing_key = crate::rooms::load_signing_key(&store).await?;
+    tracing::info!(key_id = %signing_key.key_id(), "signing key ready");
+    let state = AppState::new(store.clone(), &config, signing_key);
 
     let client = TcpListener::bind(config.listeners.client)
         .await

@@ -17,13 +17,14 @@ use http::{HeaderValue, Method, StatusCode, header};
 use tracing::{Instrument, field::Empty};
 
 use self::metrics::Metrics;
-use crate::{accounts::Accounts, config::Config, profiles::Profiles, storage::Store};
+use crate::{accounts::Accounts, config::Config, profiles::Profiles, rooms::Rooms, storage::Store};
 
 /// Shared state; handlers take only the parts they use through `FromRef`.
 #[derive(Clone)]
 pub struct AppState {
     pub accounts: Accounts,
     pub profiles: Profiles,
+    pub rooms: Rooms,
     pub server: Arc<ServerInfo>,
     pub max_request_bytes: usize,
 }
@@ -35,10 +36,15 @@ pub struct ServerInfo {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: &Config) -> Self {
+    pub fn new(
+        store: Store,
+        config: &Config,
+        signing_key: hearth_federation::keys::SigningKey,
+    ) -> Self {
         Self {
             accounts: Accounts::new(store.clone(), config),
-            profiles: Profiles::new(store, config.server_name()),
+            profiles: Profiles::new(store.clone(), config.server_name()),
+            rooms: Rooms::new(store, config, signing_key),
             server: Arc::new(ServerInfo {
                 public_baseurl: config.server.public_baseurl.clone(),
             }),
@@ -55,6 +61,11 @@ impl FromRef<AppState> for Accounts {
 impl FromRef<AppState> for Profiles {
     fn from_ref(state: &AppState) -> Self {
         state.profiles.clone()
+    }
+}
+impl FromRef<AppState> for Rooms {
+    fn from_ref(state: &AppState) -> Self {
+        state.rooms.clone()
     }
 }
 impl FromRef<AppState> for Arc<ServerInfo> {

@@ -160,7 +160,17 @@ impl RumaRouter for Router<AppState> {
     {
         let filter =
             MethodFilter::try_from(T::METHOD).expect("ruma endpoints use standard methods");
-        for path in T::PATH_BUILDER.all_paths() {
+        // A trailing `{state_key}` may be empty: mount `/state/{type}` and `/state/{type}/` too.
+        let builder = T::PATH_BUILDER;
+        let paths: Vec<&'static str> = builder
+            .all_paths()
+            .flat_map(|path| {
+                let bare = path.strip_suffix("/{state_key}");
+                let extra = bare.map(|bare| [bare, &path[..bare.len() + 1]]);
+                std::iter::once(path).chain(extra.into_iter().flatten())
+            })
+            .collect();
+        for path in paths {
             let handler = handler.clone();
             let route = move |State(state): State<AppState>, req: Request| {
                 let handler = handler.clone();

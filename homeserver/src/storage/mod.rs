@@ -10,7 +10,9 @@
 #![allow(async_fn_in_trait)]
 
 mod devices;
+mod events;
 mod profiles;
+mod rooms;
 pub mod test_support;
 #[cfg(test)]
 mod tests;
@@ -27,7 +29,12 @@ use sqlx::{
 
 pub use self::{
     devices::{DeviceRecord, DeviceStore, NewSession, TokenInfo},
+    events::{
+        EventFilter, EventStore, NewEvent, NewRoom, Persisted, SNAPSHOT_EVERY, StateEntries,
+        StateUpdate, StoredEvent,
+    },
     profiles::ProfileStore,
+    rooms::{RoomRecord, RoomStore},
     uia::{UiaSession, UiaStore},
     users::{DirectoryEntry, NewUser, UserRecord, UserStore},
 };

@@ -4,7 +4,9 @@
 mod account;
 mod devices;
 mod discovery;
+mod membership;
 mod profile;
+mod rooms;
 mod session;
 
 use axum::Router;
@@ -16,5 +18,7 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = account::routes(router);
     let router = session::routes(router);
     let router = devices::routes(router);
+    let router = rooms::routes(router);
+    let router = membership::routes(router);
     profile::routes(router)
 }

@@ -1,0 +1,136 @@
+//! `GET /rooms/{roomId}/messages`: pagination in both directions and filters.
+
+use complement_tests::{Deployment, json};
+
+fn bodies(response: &complement_tests::RawResponse) -> Vec<String> {
+    response.json["chunk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["content"]["body"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn paginate_backwards_and_forwards() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let room = alice.create_room(json!({})).await;
+    for i in 0..25 {
+        alice.send_text(&room, &format!("m{i}")).await;
+    }
+    let filter = r#"{"types":["m.room.message"]}"#;
+    let page1 = alice
+        .room_get(&room, &format!("messages?dir=b&limit=10&filter={filter}"))
+        .await;
+    page1.must_ok();
+    assert_eq!(
+        bodies(&page1),
+        (15..25).rev().map(|i| format!("m{i}")).collect::<Vec<_>>()
+    );
+    let end = page1.json["end"].as_str().unwrap();
+    let page2 = alice
+        .room_get(
+            &room,
+            &format!("messages?dir=b&limit=10&from={end}&filter={filter}"),
+        )
+        .await;
+    assert_eq!(
+        bodies(&page2),
+        (5..15).rev().map(|i| format!("m{i}")).collect::<Vec<_>>()
+    );
+    let end = page2.json["end"].as_str().unwrap();
+    let page3 = alice
+        .room_get(
+            &room,
+            &format!("messages?dir=b&limit=10&from={end}&filter={filter}"),
+        )
+        .await;
+    assert_eq!(
+        bodies(&page3),
+        (0..5).rev().map(|i| format!("m{i}")).collect::<Vec<_>>()
+    );
+    assert!(
+        page3.json.get("end").is_none(),
+        "no more history: {:?}",
+        page3.json
+    );
+
+    let forward = alice
+        .room_get(&room, &format!("messages?dir=f&limit=5&filter={filter}"))
+        .await;
+    assert_eq!(
+        bodies(&forward),
+        (0..5).map(|i| format!("m{i}")).collect::<Vec<_>>()
+    );
+    let end = forward.json["end"].as_str().unwrap();
+    let next = alice
+        .room_get(
+            &room,
+            &format!("messages?dir=f&limit=5&from={end}&filter={filter}"),
+        )
+        .await;
+    assert_eq!(
+        bodies(&next),
+        (5..10).map(|i| format!("m{i}")).collect::<Vec<_>>()
+    );
+    alice
+        .room_get(&room, "messages?dir=b&from=garbage")
+        .await
+        .must_error(400, "M_INVALID_PARAM");
+    alice
+        .room_get(&room, "messages?dir=sideways")
+        .await
+        .must_status(400);
+}
+
+#[tokio::test]
+async fn filters_select_types_senders_and_urls() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    bob.join(&room).await.must_ok();
+    alice.send_text(&room, "from alice").await;
+    bob.send_text(&room, "from bob").await;
+    let image = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/img");
+    bob.put(
+        &image,
+        json!({ "msgtype": "m.image", "body": "pic", "url": "mxc://hs1/pic" }),
+    )
+    .await
+    .must_ok();
+
+    let get = |filter: serde_json::Value| {
+        let alice = alice.clone();
+        let room = room.clone();
+        async move {
+            alice
+                .room_get(&room, &format!("messages?dir=b&filter={filter}"))
+                .await
+        }
+    };
+    let only_alice = get(json!({ "types": ["m.room.message"], "senders": ["@alice:hs1"] })).await;
+    assert_eq!(bodies(&only_alice), vec!["from alice"]);
+    let not_alice =
+        get(json!({ "types": ["m.room.message"], "not_senders": ["@alice:hs1"] })).await;
+    assert_eq!(bodies(&not_alice), vec!["pic", "from bob"]);
+    let with_url = get(json!({ "contains_url": true })).await;
+    assert_eq!(bodies(&with_url), vec!["pic"]);
+    let no_messages = get(json!({ "not_types": ["m.room.message"] })).await;
+    assert!(
+        no_messages.must_ok()["chunk"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["type"] != "m.room.message")
+    );
+    let lazy = get(json!({ "types": ["m.room.message"], "lazy_load_members": true })).await;
+    let members: Vec<_> = lazy.must_ok()["state"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["state_key"].clone())
+        .collect();
+    assert_eq!(members.len(), 2, "{members:?}");
+}

@@ -1,0 +1,296 @@
+//! Building the room's next event exactly as federation would see it: prev_events from the
+//! forward extremities, auth_events per the spec, depth, content hash, reference-hash event
+//! ID and our signature. Then the room version's authorization rules, then one transaction.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use ruma::{
+    CanonicalJsonValue, OwnedEventId, OwnedRoomId, UserId,
+    api::error::ErrorKind,
+    events::{
+        StateEventType, TimelineEventType,
+        room::power_levels::{RoomPowerLevels, RoomPowerLevelsEventContent},
+    },
+    signatures::reference_hash,
+    state_res::{
+        auth_types_for_event, check_state_dependent_auth_rules, check_state_independent_auth_rules,
+        events::RoomCreateEvent,
+    },
+};
+use serde_json::{Value as JsonValue, json, value::to_raw_value};
+
+use super::{Rooms, pdu::Pdu, state::RoomState};
+use crate::{
+    http::error::{Error, Result},
+    storage::{EventStore, NewEvent, NewRoom, StateUpdate, now_ms},
+};
+
+/// Largest PDU the spec allows, in bytes of canonical JSON.
+pub const MAX_PDU_BYTES: usize = 65_536;
+/// At most this many `prev_events` per event.
+const MAX_PREV_EVENTS: usize = 10;
+
+/// What a caller wants to say; the builder adds everything else.
+#[derive(Debug, Clone)]
+pub struct EventDraft {
+    pub kind: TimelineEventType,
+    pub content: JsonValue,
+    pub state_key: Option<String>,
+    pub redacts: Option<OwnedEventId>,
+}
+
+impl EventDraft {
+    pub fn state(kind: StateEventType, state_key: &str, content: JsonValue) -> Self {
+        Self {
+            kind: kind.to_string().into(),
+            content,
+            state_key: Some(state_key.to_owned()),
+            redacts: None,
+        }
+    }
+
+    pub fn message(kind: TimelineEventType, content: JsonValue) -> Self {
+        Self {
+            kind,
+            content,
+            state_key: None,
+            redacts: None,
+        }
+    }
+}
+
+fn too_large() -> Error {
+    Error::too_large("Event is larger than 65536 bytes")
+}
+
+/// A client transaction: `(user_id, device_id, txn_id)`.
+pub type Txn<'a> = (&'a str, &'a str, &'a str);
+
+impl Rooms {
+    /// Builds, authorizes and stores an event in a locked room.
+    pub(super) async fn append(
+        &self,
+        room: &mut RoomState,
+        sender: &UserId,
+        draft: EventDraft,
+        txn: Option<Txn<'_>>,
+    ) -> Result<Arc<Pdu>> {
+        let pdu = self.build(Some(&*room), &room.room_id, &room.rules, sender, draft)?;
+        authorize(room, &pdu)?;
+        self.persist(room, pdu, txn, None).await
+    }
+
+    /// Signs a new PDU. `room` is `None` only for a create event.
+    pub(super) fn build(
+        &self,
+        room: Option<&RoomState>,
+        room_id: &OwnedRoomId,
+        rules: &ruma::room_version_rules::RoomVersionRules,
+        sender: &UserId,
+        mut draft: EventDraft,
+    ) -> Result<Pdu> {
+        if !draft.content.is_object() {
+            return Err(Error::bad_json("Event content must be a JSON object"));
+        }
+        let content_raw =
+            to_raw_value(&draft.content).map_err(|_| Error::bad_json("Invalid content"))?;
+        if content_raw.get().len() > MAX_PDU_BYTES {
+            return Err(too_large());
+        }
+        let auth_types = auth_types_for_event(
+            &draft.kind,
+            sender,
+            draft.state_key.as_deref(),
+            &content_raw,
+            &rules.authorization,
+        )
+        .map_err(|e| Error::bad_json(format!("Invalid event content: {e}")))?;
+        let mut auth_events: Vec<String> = room
+            .map(|room| {
+                auth_types
+                    .iter()
+                    .filter_map(|(kind, key)| room.get(kind, key))
+                    .map(|pdu| pdu.event_id.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        auth_events.sort();
+        auth_events.dedup();
+        let (prev_events, depth) = match room {
+            Some(room) => {
+                let start = room.extremities.len().saturating_sub(MAX_PREV_EVENTS);
+                let prev: Vec<String> = room.extremities[start..]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                (prev, room.max_depth + 1)
+            }
+            None => (vec![], 1),
+        };
+        if let Some(redacts) = &draft.redacts
+            && rules.redaction.content_field_redacts
+        {
+            draft.content["redacts"] = json!(redacts);
+        }
+        let is_create = draft.kind == TimelineEventType::RoomCreate;
+        let mut pdu = json!({
+            "auth_events": auth_events,
+            "content": draft.content,
+            "depth": depth,
+            "origin_server_ts": now_ms(),
+            "prev_events": prev_events,
+            "sender": sender,
+            "type": draft.kind.to_string(),
+        });
+        if !(is_create && rules.authorization.room_create_event_id_as_room_id) {
+            pdu["room_id"] = json!(room_id);
+        }
+        if let Some(state_key) = &draft.state_key {
+            pdu["state_key"] = json!(state_key);
+        }
+        if let Some(redacts) = &draft.redacts
+            && !rules.redaction.content_field_redacts
+        {
+            pdu["redacts"] = json!(redacts);
+        }
+        let Ok(CanonicalJsonValue::Object(mut object)) = CanonicalJsonValue::try_from(pdu) else {
+            return Err(Error::bad_json(
+                "Event content is not canonical JSON (floats or out-of-range integers)",
+            ));
+        };
+        self.signing_key()
+            .hash_and_sign_event(self.server_name().as_str(), &mut object, &rules.redaction)
+            .map_err(|e| {
+                if e.to_string().contains("too large") {
+                    too_large()
+                } else {
+                    sign_error(e)
+                }
+            })?;
+        let json = serde_json::to_string(&object).map_err(|_| Error::internal())?;
+        if json.len() > MAX_PDU_BYTES {
+            return Err(too_large());
+        }
+        let hash = reference_hash(&object, rules).map_err(|_| too_large())?;
+        let event_id = OwnedEventId::try_from(format!("${hash}")).map_err(|_| Error::internal())?;
+        let room_id = if is_create && rules.authorization.room_create_event_id_as_room_id {
+            OwnedRoomId::try_from(format!("!{hash}")).map_err(|_| Error::internal())?
+        } else {
+            room_id.clone()
+        };
+        Pdu::parse(event_id, room_id, json).map_err(Error::bad_json)
+    }
+
+    /// Stores an authorized event and makes it the room's new head.
+    pub(super) async fn persist(
+        &self,
+        room: &mut RoomState,
+        pdu: Pdu,
+        txn: Option<Txn<'_>>,
+        new_room: Option<NewRoom<'_>>,
+    ) -> Result<Arc<Pdu>> {
+        let kind = pdu.kind.to_string();
+        let content = pdu.content_value();
+        let mut full_state = None;
+        if let Some(state_key) = &pdu.state_key {
+            let mut entries = room.entries.clone();
+            entries.insert((kind.clone(), state_key.clone()), pdu.event_id.to_string());
+            full_state = Some(entries);
+        }
+        let relates = content.get("m.relates_to");
+        let rel_type = relates
+            .and_then(|r| r.get("rel_type"))
+            .and_then(JsonValue::as_str);
+        let relates_to = relates
+            .and_then(|r| r.get("event_id"))
+            .and_then(JsonValue::as_str);
+        let membership = (pdu.kind == TimelineEventType::RoomMember)
+            .then(|| content.get("membership").and_then(JsonValue::as_str))
+            .flatten();
+        let prev_events: Vec<String> = room.extremities.iter().map(ToString::to_string).collect();
+        let event_id = pdu.event_id.to_string();
+        let redacts = pdu.redacts.as_ref().map(ToString::to_string);
+        let persisted = self
+            .store()
+            .persist_event(&NewEvent {
+                event_id: &event_id,
+                room_id: pdu.room_id.as_str(),
+                kind: &kind,
+                state_key: pdu.state_key.as_deref(),
+                sender: pdu.sender.as_str(),
+                origin_server_ts: i64::from(pdu.origin_server_ts.0),
+                depth: i64::from(pdu.depth),
+                json: &pdu.json,
+                rel_type,
+                relates_to,
+                contains_url: content.get("url").is_some_and(JsonValue::is_string),
+                prev_events: &prev_events,
+                state: full_state.as_ref().map(|full| StateUpdate {
+                    prev_group: new_room.is_none().then_some(room.state_group),
+                    prev_chain_len: room.chain_len,
+                    entry: (&kind, pdu.state_key.as_deref().unwrap_or_default()),
+                    full_state: full,
+                }),
+                current_group: room.state_group,
+                membership,
+                txn,
+                redacts: redacts.as_deref(),
+                new_room,
+            })
+            .await?;
+        let pdu = Arc::new(pdu);
+        room.state_group = persisted.state_group;
+        if let Some(chain_len) = persisted.chain_len {
+            room.chain_len = chain_len;
+        }
+        room.extremities = vec![pdu.event_id.clone()];
+        room.max_depth = i64::from(pdu.depth);
+        room.apply(pdu.clone());
+        Ok(pdu)
+    }
+}
+
+fn sign_error(e: impl std::fmt::Display) -> Error {
+    tracing::error!(error = %e, "cannot sign event");
+    Error::internal()
+}
+
+/// Runs the room version's authorization rules against the room's current state.
+pub fn authorize(room: &RoomState, pdu: &Pdu) -> Result<()> {
+    let rules = &room.rules.authorization;
+    let fetch_event =
+        |id: &ruma::EventId| room.state.values().find(|p| p.event_id == id).map(|p| &**p);
+    check_state_independent_auth_rules(rules, pdu, fetch_event).map_err(rejected)?;
+    let fetch_state = |kind: &StateEventType, key: &str| room.get(kind, key).map(|p| &**p);
+    check_state_dependent_auth_rules(rules, pdu, fetch_state).map_err(rejected)?;
+    Ok(())
+}
+
+fn rejected(reason: String) -> Error {
+    tracing::debug!(%reason, "event rejected by the authorization rules");
+    Error::new(
+        StatusCode::FORBIDDEN,
+        ErrorKind::Forbidden,
+        format!("Not allowed: {reason}"),
+    )
+}
+
+/// The room's power levels as the room version interprets them (with v12 creators).
+pub fn power_levels(room: &RoomState) -> RoomPowerLevels {
+    let content = room
+        .get(&StateEventType::RoomPowerLevels, "")
+        .and_then(|pdu| {
+            serde_json::from_str::<RoomPowerLevelsEventContent>(pdu.content.get()).ok()
+        });
+    let creators: Vec<ruma::OwnedUserId> = room
+        .get(&StateEventType::RoomCreate, "")
+        .and_then(|create| {
+            RoomCreateEvent::new(&**create)
+                .creators(&room.rules.authorization)
+                .ok()
+        })
+        .map(|set| set.into_iter().collect())
+        .unwrap_or_default();
+    RoomPowerLevels::new(content.into(), &room.rules.authorization, creators)
+}

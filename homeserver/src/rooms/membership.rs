@@ -1,0 +1,169 @@
+//! Membership: join, invite, leave, kick, ban, unban, forget. The room version's
+//! authorization rules decide who may do what; these functions add the checks the spec
+//! asks of the server before an event is even built.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use ruma::{
+    OwnedRoomId, RoomAliasId, RoomId, RoomOrAliasId, UserId, api::error::ErrorKind,
+    events::StateEventType,
+};
+
+use super::{EventDraft, Rooms, not_in_room, pdu::Pdu};
+use crate::{
+    http::error::{Error, Result},
+    storage::RoomStore,
+};
+
+/// What a moderation action does to its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moderation {
+    Invite,
+    Kick,
+    Ban,
+    Unban,
+}
+
+impl Rooms {
+    /// Resolves a local alias; remote aliases need federation (404 until it lands).
+    pub async fn resolve_alias(&self, alias: &RoomAliasId) -> Result<OwnedRoomId> {
+        let found = self.store().alias(alias.as_str()).await?;
+        let (room_id, _) = found.ok_or_else(|| Error::not_found("Room alias not found"))?;
+        OwnedRoomId::try_from(room_id).map_err(|_| Error::internal())
+    }
+
+    pub async fn join(
+        &self,
+        sender: &UserId,
+        target: &RoomOrAliasId,
+        reason: Option<&str>,
+    ) -> Result<OwnedRoomId> {
+        let room_id = match <&RoomId>::try_from(target) {
+            Ok(room_id) => room_id.to_owned(),
+            Err(alias) => self.resolve_alias(alias).await?,
+        };
+        let mut guard = self
+            .lock_known(&room_id, || {
+                Error::not_found("No known servers for this room")
+            })
+            .await?;
+        let room = guard.as_mut().expect("known room");
+        if room.membership(sender.as_str()).as_deref() == Some("join") {
+            return Ok(room_id);
+        }
+        let content = self.member_content("join", sender, reason).await?;
+        self.append(
+            room,
+            sender,
+            EventDraft::state(StateEventType::RoomMember, sender.as_str(), content),
+            None,
+        )
+        .await?;
+        self.store()
+            .unforget_room(sender.as_str(), room_id.as_str())
+            .await?;
+        Ok(room_id)
+    }
+
+    pub async fn leave(
+        &self,
+        sender: &UserId,
+        room_id: &RoomId,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let mut guard = self.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_mut().expect("known room");
+        match room.membership(sender.as_str()).as_deref() {
+            None => return Err(not_in_room()),
+            Some("leave") => return Ok(()),
+            _ => {}
+        }
+        let mut content = serde_json::json!({ "membership": "leave" });
+        if let Some(reason) = reason {
+            content["reason"] = reason.into();
+        }
+        self.append(
+            room,
+            sender,
+            EventDraft::state(StateEventType::RoomMember, sender.as_str(), content),
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Invite, kick, ban or unban `target`.
+    pub async fn moderate(
+        &self,
+        action: Moderation,
+        sender: &UserId,
+        room_id: &RoomId,
+        target: &UserId,
+        reason: Option<&str>,
+    ) -> Result<Arc<Pdu>> {
+        let mut guard = self.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_mut().expect("known room");
+        if room.membership(sender.as_str()).as_deref() != Some("join") {
+            return Err(not_in_room());
+        }
+        let current = room.membership(target.as_str());
+        let forbidden = |why: &str| Error::new(StatusCode::FORBIDDEN, ErrorKind::Forbidden, why);
+        let membership = match action {
+            Moderation::Invite => match current.as_deref() {
+                Some("join") => return Err(forbidden("The user is already in the room")),
+                Some("ban") => return Err(forbidden("The user is banned from the room")),
+                _ => "invite",
+            },
+            Moderation::Kick => match current.as_deref() {
+                Some("join" | "invite" | "knock") => "leave",
+                _ => return Err(forbidden("The user is not in the room")),
+            },
+            Moderation::Ban => "ban",
+            Moderation::Unban => match current.as_deref() {
+                Some("ban") => "leave",
+                _ => return Err(forbidden("The user is not banned")),
+            },
+        };
+        let content = match action {
+            Moderation::Invite | Moderation::Ban => {
+                self.member_content(membership, target, reason).await?
+            }
+            Moderation::Kick | Moderation::Unban => {
+                let mut content = serde_json::json!({ "membership": membership });
+                if let Some(reason) = reason {
+                    content["reason"] = reason.into();
+                }
+                content
+            }
+        };
+        self.append(
+            room,
+            sender,
+            EventDraft::state(StateEventType::RoomMember, target.as_str(), content),
+            None,
+        )
+        .await
+    }
+
+    /// `POST /forget`: only once the user has left (or was never in) the room.
+    pub async fn forget(&self, sender: &UserId, room_id: &RoomId) -> Result<()> {
+        match self
+            .store()
+            .membership(room_id.as_str(), sender.as_str())
+            .await?
+            .as_deref()
+        {
+            Some("join" | "invite" | "knock") => Err(Error::new(
+                StatusCode::BAD_REQUEST,
+                ErrorKind::Unknown,
+                "Leave the room before forgetting it",
+            )),
+            None if self.store().room(room_id.as_str()).await?.is_none() => Err(not_in_room()),
+            _ => Ok(self
+                .store()
+                .forget_room(sender.as_str(), room_id.as_str())
+                .await?),
+        }
+    }
+}

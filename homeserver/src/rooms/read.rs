@@ -1,0 +1,386 @@
+//! Reading rooms: single events, state, members, `/messages`, `/context`. History
+//! visibility is enforced here, on every read path, and redactions are applied on the way out.
+
+use std::collections::HashMap;
+
+use ruma::{
+    EventId, OwnedRoomId, RoomId, UserId, events::StateEventType,
+    room_version_rules::RoomVersionRules,
+};
+use serde_json::{Map, Value as JsonValue};
+
+use super::{Rooms, not_in_room, pdu::Pdu, state::parse_stored};
+use crate::{
+    http::error::{Error, Result},
+    storage::{EventFilter, EventStore, RoomStore, StoredEvent},
+};
+
+/// A page of `/messages`.
+pub struct MessagesPage {
+    pub start: String,
+    pub end: Option<String>,
+    pub chunk: Vec<JsonValue>,
+    pub state: Vec<JsonValue>,
+}
+
+/// Pagination tokens are `s<stream position>`.
+pub fn parse_token(token: &str) -> Result<i64> {
+    token
+        .strip_prefix('s')
+        .and_then(|n| n.parse().ok())
+        .filter(|n: &i64| *n >= 0)
+        .ok_or_else(|| Error::invalid_param("Invalid pagination token"))
+}
+
+pub fn token(position: i64) -> String {
+    format!("s{position}")
+}
+
+const HISTORY: (&str, &str) = ("m.room.history_visibility", "");
+
+/// Decides, per state group, whether one user may see events of one room.
+struct Visibility<'a> {
+    rooms: &'a Rooms,
+    user_id: &'a str,
+    joined_now: bool,
+    by_group: HashMap<i64, bool>,
+}
+
+impl<'a> Visibility<'a> {
+    async fn new(rooms: &'a Rooms, room_id: &RoomId, user_id: &'a str) -> Result<Self> {
+        let membership = rooms.store().membership(room_id.as_str(), user_id).await?;
+        Ok(Self {
+            rooms,
+            user_id,
+            joined_now: membership.as_deref() == Some("join"),
+            by_group: HashMap::new(),
+        })
+    }
+
+    /// Spec: world_readable → anyone; shared → members at the event, or members now;
+    /// invited → invited or joined at the event; joined → joined at the event.
+    async fn allows(&mut self, state_group: i64) -> Result<bool> {
+        if let Some(known) = self.by_group.get(&state_group) {
+            return Ok(*known);
+        }
+        let keys = [
+            (HISTORY.0.to_owned(), HISTORY.1.to_owned()),
+            ("m.room.member".to_owned(), self.user_id.to_owned()),
+        ];
+        let entries = self
+            .rooms
+            .store()
+            .state_at(state_group, Some(&keys))
+            .await?;
+        let ids: Vec<String> = entries.values().cloned().collect();
+        let events = self.rooms.store().events(&ids).await?;
+        let field = |kind: &str, key: &str| -> Option<String> {
+            let id = entries.get(&(kind.to_owned(), key.to_owned()))?;
+            let event = events.iter().find(|e| &e.event_id == id)?;
+            let json: JsonValue = serde_json::from_str(&event.json).ok()?;
+            json["content"][if kind == HISTORY.0 {
+                "history_visibility"
+            } else {
+                "membership"
+            }]
+            .as_str()
+            .map(str::to_owned)
+        };
+        let history = field(HISTORY.0, "").unwrap_or_else(|| "shared".to_owned());
+        let membership = field("m.room.member", self.user_id);
+        let allowed = match history.as_str() {
+            "world_readable" => true,
+            _ if membership.as_deref() == Some("join") => true,
+            "invited" => membership.as_deref() == Some("invite"),
+            "joined" => false,
+            _ => self.joined_now,
+        };
+        self.by_group.insert(state_group, allowed);
+        Ok(allowed)
+    }
+}
+
+impl Rooms {
+    async fn rules_of(&self, room_id: &RoomId) -> Result<RoomVersionRules> {
+        let guard = self.lock_known(room_id, not_in_room).await?;
+        Ok(guard.as_ref().expect("known room").rules.clone())
+    }
+
+    /// Client-format events for stored ones, with redactions applied.
+    async fn to_client(
+        &self,
+        room_id: &OwnedRoomId,
+        rules: &RoomVersionRules,
+        stored: Vec<StoredEvent>,
+    ) -> Result<Vec<JsonValue>> {
+        let redaction_ids: Vec<String> = stored
+            .iter()
+            .filter_map(|e| e.redacted_by.clone())
+            .collect();
+        let redactions = self.store().events(&redaction_ids).await?;
+        let mut out = Vec::with_capacity(stored.len());
+        for event in stored {
+            let redacted_by = event.redacted_by.clone();
+            let pdu = parse_stored(room_id, event.event_id, event.json)?;
+            let because = match redacted_by
+                .and_then(|id| redactions.iter().find(|r| r.event_id == id).cloned())
+            {
+                Some(r) => {
+                    let redaction = parse_stored(room_id, r.event_id, r.json)?;
+                    Some(redaction.to_client(rules, None, Map::new()))
+                }
+                None => None,
+            };
+            out.push(pdu.to_client(rules, because, Map::new()));
+        }
+        Ok(out)
+    }
+
+    /// `GET /rooms/{roomId}/event/{eventId}`.
+    pub async fn event_for(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+        event_id: &EventId,
+    ) -> Result<JsonValue> {
+        let rules = self.rules_of(room_id).await?;
+        let not_found = || Error::not_found("Event not found");
+        let stored = self
+            .store()
+            .event(event_id.as_str())
+            .await?
+            .filter(|e| e.room_id == room_id.as_str())
+            .ok_or_else(not_found)?;
+        let mut visibility = Visibility::new(self, room_id, user_id.as_str()).await?;
+        if !visibility.allows(stored.state_group).await? {
+            return Err(not_found());
+        }
+        let mut events = self
+            .to_client(&room_id.to_owned(), &rules, vec![stored])
+            .await?;
+        Ok(events.remove(0))
+    }
+
+    /// The state a user may see: the current state while joined, else the state when they
+    /// left (or, in world-readable rooms, the current state).
+    async fn visible_state_group(&self, user_id: &UserId, room_id: &RoomId) -> Result<i64> {
+        let guard = self.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_ref().expect("known room");
+        let current = room.state_group;
+        let member = room
+            .get(&StateEventType::RoomMember, user_id.as_str())
+            .cloned();
+        let world_readable = room
+            .get(&StateEventType::RoomHistoryVisibility, "")
+            .and_then(|p| p.content_str("history_visibility"))
+            .is_some_and(|h| h == "world_readable");
+        drop(guard);
+        match member
+            .as_ref()
+            .and_then(|m| m.content_str("membership"))
+            .as_deref()
+        {
+            Some("join") => Ok(current),
+            _ if world_readable => Ok(current),
+            Some("leave" | "ban") => {
+                let member = member.expect("membership came from it");
+                let stored = self
+                    .store()
+                    .event(member.event_id.as_str())
+                    .await?
+                    .ok_or_else(Error::internal)?;
+                Ok(stored.state_group)
+            }
+            _ => Err(not_in_room()),
+        }
+    }
+
+    /// `GET /rooms/{roomId}/state`.
+    pub async fn state_for(&self, user_id: &UserId, room_id: &RoomId) -> Result<Vec<JsonValue>> {
+        let group = self.visible_state_group(user_id, room_id).await?;
+        let rules = self.rules_of(room_id).await?;
+        let entries = self.store().state_group(group).await?;
+        let ids: Vec<String> = entries.into_values().collect();
+        let stored = self.store().events(&ids).await?;
+        self.to_client(&room_id.to_owned(), &rules, stored).await
+    }
+
+    /// `GET /rooms/{roomId}/state/{eventType}/{stateKey}`: the event, for `format=event`.
+    pub async fn state_event_for(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+        kind: &StateEventType,
+        state_key: &str,
+    ) -> Result<JsonValue> {
+        let group = self.visible_state_group(user_id, room_id).await?;
+        let rules = self.rules_of(room_id).await?;
+        let keys = [(kind.to_string(), state_key.to_owned())];
+        let entries = self.store().state_at(group, Some(&keys)).await?;
+        let ids: Vec<String> = entries.into_values().collect();
+        let stored = self.store().events(&ids).await?;
+        let mut events = self.to_client(&room_id.to_owned(), &rules, stored).await?;
+        if events.is_empty() {
+            return Err(Error::not_found("State event not found"));
+        }
+        Ok(events.remove(0))
+    }
+
+    /// `GET /rooms/{roomId}/members` (`at` a pagination token, membership filters).
+    pub async fn members_for(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+        at: Option<&str>,
+        membership: Option<&str>,
+        not_membership: Option<&str>,
+    ) -> Result<Vec<JsonValue>> {
+        let mut group = self.visible_state_group(user_id, room_id).await?;
+        if let Some(at) = at {
+            let position = parse_token(at)?;
+            if let Some(at_group) = self
+                .store()
+                .state_group_at(room_id.as_str(), position)
+                .await?
+            {
+                group = at_group;
+            }
+        }
+        let rules = self.rules_of(room_id).await?;
+        let entries = self.store().state_group(group).await?;
+        let ids: Vec<String> = entries
+            .into_iter()
+            .filter(|((kind, _), _)| kind == "m.room.member")
+            .map(|(_, id)| id)
+            .collect();
+        let stored = self.store().events(&ids).await?;
+        let events = self.to_client(&room_id.to_owned(), &rules, stored).await?;
+        Ok(events
+            .into_iter()
+            .filter(|e| {
+                let m = e["content"]["membership"].as_str();
+                membership.is_none_or(|want| m == Some(want))
+                    && not_membership.is_none_or(|not| m != Some(not))
+            })
+            .collect())
+    }
+
+    /// `GET /rooms/{roomId}/joined_members`: `user_id -> (displayname, avatar_url)`.
+    pub async fn joined_members_for(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+    ) -> Result<Vec<JsonValue>> {
+        self.members_for(user_id, room_id, None, Some("join"), None)
+            .await
+    }
+
+    /// `GET /joined_rooms`.
+    pub async fn joined_rooms(&self, user_id: &UserId) -> Result<Vec<OwnedRoomId>> {
+        let rooms = self
+            .store()
+            .rooms_with_membership(user_id.as_str(), "join")
+            .await?;
+        Ok(rooms
+            .into_iter()
+            .filter_map(|r| OwnedRoomId::try_from(r).ok())
+            .collect())
+    }
+
+    /// `GET /rooms/{roomId}/messages`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn messages(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+        from: Option<&str>,
+        to: Option<&str>,
+        forward: bool,
+        limit: u32,
+        filter: &EventFilter,
+        lazy_load_members: bool,
+    ) -> Result<MessagesPage> {
+        let rules = self.rules_of(room_id).await?;
+        let mut visibility = Visibility::new(self, room_id, user_id.as_str()).await?;
+        let known = self
+            .store()
+            .membership(room_id.as_str(), user_id.as_str())
+            .await?;
+        let world_readable = {
+            let guard = self.lock_known(room_id, not_in_room).await?;
+            let room = guard.as_ref().expect("known room");
+            room.get(&StateEventType::RoomHistoryVisibility, "")
+                .and_then(|p| p.content_str("history_visibility"))
+                .is_some_and(|h| h == "world_readable")
+        };
+        if known.is_none() && !world_readable {
+            return Err(not_in_room());
+        }
+        let start = match from {
+            Some(from) => parse_token(from)?,
+            None if forward => 0,
+            None => self.store().max_stream_ordering().await? + 1,
+        };
+        let to = to.map(parse_token).transpose()?;
+        let limit = limit.clamp(1, 1000);
+        let mut chunk_stored = Vec::new();
+        let mut cursor = start;
+        let mut end = None;
+        // Invisible events are skipped, so keep reading until the page is full.
+        loop {
+            let batch = self
+                .store()
+                .room_events(room_id.as_str(), cursor, to, forward, limit, filter)
+                .await?;
+            let exhausted = (batch.len() as u32) < limit;
+            for event in batch {
+                cursor = event.stream_ordering;
+                end = Some(token(cursor));
+                if visibility.allows(event.state_group).await? {
+                    chunk_stored.push(event);
+                    if chunk_stored.len() as u32 == limit {
+                        break;
+                    }
+                }
+            }
+            if exhausted || chunk_stored.len() as u32 == limit {
+                if exhausted && (chunk_stored.len() as u32) < limit {
+                    end = None;
+                }
+                break;
+            }
+        }
+        let senders: Vec<String> = chunk_stored
+            .iter()
+            .filter_map(|e| {
+                serde_json::from_str::<JsonValue>(&e.json).ok()?["sender"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect();
+        let chunk = self
+            .to_client(&room_id.to_owned(), &rules, chunk_stored)
+            .await?;
+        let mut state = Vec::new();
+        if lazy_load_members {
+            let guard = self.lock_known(room_id, not_in_room).await?;
+            let room = guard.as_ref().expect("known room");
+            let mut seen = std::collections::HashSet::new();
+            let members: Vec<&Pdu> = senders
+                .iter()
+                .filter(|s| seen.insert(s.as_str()))
+                .filter_map(|s| room.get(&StateEventType::RoomMember, s).map(|p| &**p))
+                .collect();
+            state = members
+                .iter()
+                .map(|p| p.to_client(&rules, None, Map::new()))
+                .collect();
+        }
+        Ok(MessagesPage {
+            start: token(start),
+            end,
+            chunk,
+            state,
+        })
+    }
+}

@@ -1,0 +1,206 @@
+//! Sending: message events (idempotent per device and transaction ID), state events and
+//! redactions.
+
+use http::StatusCode;
+use ruma::{
+    EventId, OwnedEventId, RoomAliasId, RoomId,
+    api::error::ErrorKind,
+    events::{StateEventType, TimelineEventType},
+};
+use serde_json::{Value as JsonValue, json};
+
+use super::{EventDraft, Rooms, build::power_levels, not_in_room, state::parse_stored};
+use crate::{
+    accounts::Sender,
+    http::error::{Error, Result},
+    storage::{EventStore, RoomStore, now_ms},
+};
+
+impl Rooms {
+    async fn replayed(&self, sender: &Sender, txn_id: &str) -> Result<Option<OwnedEventId>> {
+        let found = self
+            .store()
+            .txn_event(sender.user_id.as_str(), sender.device_id.as_str(), txn_id)
+            .await?;
+        Ok(found.and_then(|id| OwnedEventId::try_from(id).ok()))
+    }
+
+    /// `PUT /rooms/{roomId}/send/{eventType}/{txnId}`.
+    pub async fn send_message(
+        &self,
+        sender: &Sender,
+        room_id: &RoomId,
+        kind: TimelineEventType,
+        content: JsonValue,
+        txn_id: &str,
+    ) -> Result<OwnedEventId> {
+        if let Some(event_id) = self.replayed(sender, txn_id).await? {
+            return Ok(event_id);
+        }
+        let mut guard = self.lock_known(room_id, not_in_room).await?;
+        // A retry may have raced the first attempt to the lock.
+        if let Some(event_id) = self.replayed(sender, txn_id).await? {
+            return Ok(event_id);
+        }
+        let room = guard.as_mut().expect("known room");
+        if room.membership(sender.user_id.as_str()).as_deref() != Some("join") {
+            return Err(not_in_room());
+        }
+        let txn = (sender.user_id.as_str(), sender.device_id.as_str(), txn_id);
+        let pdu = self
+            .append(
+                room,
+                &sender.user_id,
+                EventDraft::message(kind, content),
+                Some(txn),
+            )
+            .await?;
+        Ok(pdu.event_id.clone())
+    }
+
+    /// `PUT /rooms/{roomId}/state/{eventType}/{stateKey}`. Sending the current content
+    /// again returns the current event instead of a duplicate.
+    pub async fn send_state(
+        &self,
+        sender: &Sender,
+        room_id: &RoomId,
+        kind: StateEventType,
+        state_key: &str,
+        content: JsonValue,
+    ) -> Result<OwnedEventId> {
+        if kind == StateEventType::RoomCanonicalAlias {
+            self.check_canonical_alias(room_id, &content).await?;
+        }
+        let mut guard = self.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_mut().expect("known room");
+        if room.membership(sender.user_id.as_str()).as_deref() != Some("join")
+            && kind != StateEventType::RoomMember
+        {
+            return Err(not_in_room());
+        }
+        if let Some(current) = room.get(&kind, state_key)
+            && current.sender == sender.user_id
+            && current.content_value() == content
+        {
+            return Ok(current.event_id.clone());
+        }
+        let pdu = self
+            .append(
+                room,
+                &sender.user_id,
+                EventDraft::state(kind, state_key, content),
+                None,
+            )
+            .await?;
+        Ok(pdu.event_id.clone())
+    }
+
+    /// Every alias in `m.room.canonical_alias` must exist and point to this room.
+    async fn check_canonical_alias(&self, room_id: &RoomId, content: &JsonValue) -> Result<()> {
+        let bad_alias = |why: &str| Error::new(StatusCode::BAD_REQUEST, ErrorKind::BadAlias, why);
+        let mut aliases: Vec<&JsonValue> = content
+            .get("alt_aliases")
+            .and_then(JsonValue::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        if let Some(alias) = content.get("alias") {
+            aliases.push(alias);
+        }
+        for alias in aliases {
+            let alias = alias
+                .as_str()
+                .and_then(|a| <&RoomAliasId>::try_from(a).ok())
+                .ok_or_else(|| {
+                    Error::invalid_param("Invalid room alias in m.room.canonical_alias")
+                })?;
+            if alias.server_name() != self.server_name() {
+                // Remote aliases are checked once federation can ask their servers.
+                continue;
+            }
+            match self.store().alias(alias.as_str()).await? {
+                Some((target, _)) if target == room_id.as_str() => {}
+                _ => return Err(bad_alias("The alias does not point to this room")),
+            }
+        }
+        Ok(())
+    }
+
+    /// `PUT /rooms/{roomId}/redact/{eventId}/{txnId}`: one's own events, or anyone's with the
+    /// power to redact. `window_ms` optionally limits how long after sending one may recall.
+    pub async fn redact(
+        &self,
+        sender: &Sender,
+        room_id: &RoomId,
+        event_id: &EventId,
+        reason: Option<&str>,
+        txn_id: &str,
+        window_ms: Option<i64>,
+    ) -> Result<OwnedEventId> {
+        if let Some(event_id) = self.replayed(sender, txn_id).await? {
+            return Ok(event_id);
+        }
+        let mut guard = self.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_mut().expect("known room");
+        if room.membership(sender.user_id.as_str()).as_deref() != Some("join") {
+            return Err(not_in_room());
+        }
+        let target = self
+            .store()
+            .event(event_id.as_str())
+            .await?
+            .filter(|e| e.room_id == room_id.as_str())
+            .ok_or_else(|| Error::not_found("Event not found"))?;
+        let target = parse_stored(&room.room_id, target.event_id, target.json)?;
+        let levels = power_levels(room);
+        let allowed = if target.sender == sender.user_id {
+            let in_window =
+                window_ms.is_none_or(|w| now_ms() - i64::from(target.origin_server_ts.0) <= w);
+            if !in_window && !levels.user_can_redact_event_of_other(&sender.user_id) {
+                return Err(Error::forbidden("Too late to redact this event"));
+            }
+            levels.user_can_redact_own_event(&sender.user_id)
+        } else {
+            levels.user_can_redact_event_of_other(&sender.user_id)
+        };
+        if !allowed {
+            return Err(Error::forbidden("You may not redact this event"));
+        }
+        let content = match reason {
+            Some(reason) => json!({ "reason": reason }),
+            None => json!({}),
+        };
+        let draft = EventDraft {
+            kind: TimelineEventType::RoomRedaction,
+            content,
+            state_key: None,
+            redacts: Some(event_id.to_owned()),
+        };
+        let txn = (sender.user_id.as_str(), sender.device_id.as_str(), txn_id);
+        let pdu = self.append(room, &sender.user_id, draft, Some(txn)).await?;
+        Ok(pdu.event_id.clone())
+    }
+
+    /// Publishes or unpublishes a room in the directory; needs the power to send
+    /// `m.room.canonical_alias` (as Synapse does).
+    pub async fn set_published(
+        &self,
+        sender: &Sender,
+        room_id: &RoomId,
+        published: bool,
+    ) -> Result<()> {
+        let guard = self
+            .lock_known(room_id, || Error::not_found("Room not found"))
+            .await?;
+        let room = guard.as_ref().expect("known room");
+        let levels = power_levels(room);
+        if !levels.user_can_send_state(&sender.user_id, StateEventType::RoomCanonicalAlias) {
+            return Err(Error::forbidden(
+                "You may not change this room's directory visibility",
+            ));
+        }
+        self.store()
+            .set_room_published(room_id.as_str(), published)
+            .await?;
+        Ok(())
+    }
+}

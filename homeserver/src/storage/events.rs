@@ -1,0 +1,478 @@
+//! Events (full PDUs), their stream positions, state groups, forward extremities and
+//! client transaction IDs. An event, its state and its position are written in one
+//! transaction.
+
+use std::collections::BTreeMap;
+
+use sqlx::{Any, Row, Transaction, any::AnyRow};
+
+use super::{Result, StorageError, Store};
+
+/// `(type, state_key) -> event_id`.
+pub type StateEntries = BTreeMap<(String, String), String>;
+
+/// Take a full snapshot instead of a delta once a chain is this long: reading a state set
+/// then costs at most this many small delta reads.
+pub const SNAPSHOT_EVERY: i64 = 64;
+
+/// How the state changes with a new state event.
+pub struct StateUpdate<'a> {
+    /// The room's state group before the event (`None` for the create event).
+    pub prev_group: Option<i64>,
+    /// Length of the delta chain ending at `prev_group`.
+    pub prev_chain_len: i64,
+    /// The single entry the event sets.
+    pub entry: (&'a str, &'a str),
+    /// The whole new state, used when a snapshot is due.
+    pub full_state: &'a StateEntries,
+}
+
+pub struct NewRoom<'a> {
+    pub room_version: &'a str,
+    pub creator: &'a str,
+}
+
+pub struct NewEvent<'a> {
+    pub event_id: &'a str,
+    pub room_id: &'a str,
+    pub kind: &'a str,
+    pub state_key: Option<&'a str>,
+    pub sender: &'a str,
+    pub origin_server_ts: i64,
+    pub depth: i64,
+    pub json: &'a str,
+    pub rel_type: Option<&'a str>,
+    pub relates_to: Option<&'a str>,
+    pub contains_url: bool,
+    pub prev_events: &'a [String],
+    /// For state events; `None` keeps the room's current group.
+    pub state: Option<StateUpdate<'a>>,
+    /// The room's current group, for events that do not change state.
+    pub current_group: i64,
+    /// `m.room.member` membership, kept in `current_state` for cheap lookups.
+    pub membership: Option<&'a str>,
+    /// `(user_id, device_id, txn_id)` of a client send.
+    pub txn: Option<(&'a str, &'a str, &'a str)>,
+    /// The event this one redacts.
+    pub redacts: Option<&'a str>,
+    pub new_room: Option<NewRoom<'a>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Persisted {
+    pub stream_ordering: i64,
+    pub state_group: i64,
+    /// Length of the new group's delta chain; `None` when the state did not change.
+    pub chain_len: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub stream_ordering: i64,
+    pub event_id: String,
+    pub room_id: String,
+    pub json: String,
+    pub redacted_by: Option<String>,
+    pub state_group: i64,
+}
+
+/// Which events of a room `/messages` (and friends) want.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub types: Option<Vec<String>>,
+    pub not_types: Vec<String>,
+    pub senders: Option<Vec<String>>,
+    pub not_senders: Vec<String>,
+    pub contains_url: Option<bool>,
+}
+
+pub trait EventStore {
+    async fn persist_event(&self, event: &NewEvent<'_>) -> Result<Persisted>;
+    async fn event(&self, event_id: &str) -> Result<Option<StoredEvent>>;
+    /// Events by ID, in the order asked; unknown IDs are skipped.
+    async fn events(&self, event_ids: &[String]) -> Result<Vec<StoredEvent>>;
+    async fn txn_event(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        txn_id: &str,
+    ) -> Result<Option<String>>;
+    async fn forward_extremities(&self, room_id: &str) -> Result<Vec<String>>;
+    /// `(state_group, chain_len, max_depth)` after the room's latest event.
+    async fn room_head(&self, room_id: &str) -> Result<Option<(i64, i64, i64)>>;
+    async fn current_state(&self, room_id: &str) -> Result<StateEntries>;
+    /// The full state set of a group.
+    async fn state_group(&self, group: i64) -> Result<StateEntries>;
+    /// Only the given `(type, state_key)` entries of a group's state set (all when `None`).
+    async fn state_at(&self, group: i64, keys: Option<&[(String, String)]>)
+    -> Result<StateEntries>;
+    /// The state group after the room's last event at or before stream position `at`.
+    async fn state_group_at(&self, room_id: &str, at: i64) -> Result<Option<i64>>;
+    /// Up to `limit` events of a room strictly after (`forward`) or before `from`, stopping at
+    /// `to` (exclusive), matching `filter`, in the order walked.
+    async fn room_events(
+        &self,
+        room_id: &str,
+        from: i64,
+        to: Option<i64>,
+        forward: bool,
+        limit: u32,
+        filter: &EventFilter,
+    ) -> Result<Vec<StoredEvent>>;
+    /// The highest stream position of any event (0 when there are none).
+    async fn max_stream_ordering(&self) -> Result<i64>;
+}
+
+const EVENT_COLUMNS: &str = "stream_ordering, event_id, room_id, json, redacted_by, state_group";
+
+fn stored_event(row: &AnyRow) -> StoredEvent {
+    StoredEvent {
+        stream_ordering: row.get(0),
+        event_id: row.get(1),
+        room_id: row.get(2),
+        json: row.get(3),
+        redacted_by: row.get(4),
+        state_group: row.get(5),
+    }
+}
+
+async fn insert_state_group(
+    tx: &mut Transaction<'_, Any>,
+    room_id: &str,
+    update: &StateUpdate<'_>,
+) -> Result<(i64, i64)> {
+    let snapshot = update.prev_group.is_none() || update.prev_chain_len + 1 >= SNAPSHOT_EVERY;
+    let (prev_group, chain_len) = if snapshot {
+        (None, 0)
+    } else {
+        (update.prev_group, update.prev_chain_len + 1)
+    };
+    let row = sqlx::query("INSERT INTO state_groups (room_id, prev_group, chain_len) VALUES ($1, $2, $3) RETURNING id")
+        .bind(room_id)
+        .bind(prev_group)
+        .bind(chain_len)
+        .fetch_one(&mut **tx)
+        .await?;
+    let group: i64 = row.get(0);
+    let entries: Vec<(&(String, String), &String)> = if snapshot {
+        update.full_state.iter().collect()
+    } else {
+        let key = (update.entry.0.to_owned(), update.entry.1.to_owned());
+        let entry = update.full_state.get_key_value(&key).ok_or_else(|| {
+            StorageError::Corrupt("state delta missing from the full state".into())
+        })?;
+        vec![entry]
+    };
+    for ((kind, state_key), event_id) in entries {
+        sqlx::query("INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES ($1, $2, $3, $4)")
+            .bind(group)
+            .bind(kind)
+            .bind(state_key)
+            .bind(event_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok((group, chain_len))
+}
+
+impl EventStore for Store {
+    async fn persist_event(&self, e: &NewEvent<'_>) -> Result<Persisted> {
+        let mut tx = self.write.begin().await?;
+        if let Some(room) = &e.new_room {
+            sqlx::query("INSERT INTO rooms (room_id, room_version, creator, published, created_ts) VALUES ($1, $2, $3, 0, $4)")
+                .bind(e.room_id)
+                .bind(room.room_version)
+                .bind(room.creator)
+                .bind(e.origin_server_ts)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (state_group, chain_len) = match &e.state {
+            Some(update) => {
+                let (group, len) = insert_state_group(&mut tx, e.room_id, update).await?;
+                (group, Some(len))
+            }
+            None => (e.current_group, None),
+        };
+        let row = sqlx::query(
+            "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, \
+             state_group, json, rel_type, relates_to, contains_url) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING stream_ordering",
+        )
+        .bind(e.event_id)
+        .bind(e.room_id)
+        .bind(e.kind)
+        .bind(e.state_key)
+        .bind(e.sender)
+        .bind(e.origin_server_ts)
+        .bind(e.depth)
+        .bind(state_group)
+        .bind(e.json)
+        .bind(e.rel_type)
+        .bind(e.relates_to)
+        .bind(i64::from(e.contains_url))
+        .fetch_one(&mut *tx)
+        .await?;
+        let stream_ordering: i64 = row.get(0);
+        for prev in e.prev_events {
+            sqlx::query("DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = $2")
+                .bind(e.room_id)
+                .bind(prev)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO forward_extremities (room_id, event_id) VALUES ($1, $2)")
+            .bind(e.room_id)
+            .bind(e.event_id)
+            .execute(&mut *tx)
+            .await?;
+        if let (Some(state_key), Some(_)) = (e.state_key, &e.state) {
+            sqlx::query(
+                "INSERT INTO current_state (room_id, type, state_key, event_id, membership) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (room_id, type, state_key) DO UPDATE \
+                 SET event_id = excluded.event_id, membership = excluded.membership",
+            )
+            .bind(e.room_id)
+            .bind(e.kind)
+            .bind(state_key)
+            .bind(e.event_id)
+            .bind(e.membership)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((user_id, device_id, txn_id)) = e.txn {
+            sqlx::query("INSERT INTO event_txns (user_id, device_id, txn_id, event_id) VALUES ($1, $2, $3, $4)")
+                .bind(user_id)
+                .bind(device_id)
+                .bind(txn_id)
+                .bind(e.event_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(redacts) = e.redacts {
+            sqlx::query("UPDATE events SET redacted_by = $1 WHERE event_id = $2 AND room_id = $3 AND redacted_by IS NULL")
+                .bind(e.event_id)
+                .bind(redacts)
+                .bind(e.room_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Persisted {
+            stream_ordering,
+            state_group,
+            chain_len,
+        })
+    }
+
+    async fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1"
+        )))
+        .bind(event_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.as_ref().map(stored_event))
+    }
+
+    async fn events(&self, event_ids: &[String]) -> Result<Vec<StoredEvent>> {
+        let mut found = Vec::with_capacity(event_ids.len());
+        // Chunks keep the statement within both engines' parameter limits.
+        for chunk in event_ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id);
+            }
+            found.extend(query.fetch_all(&self.read).await?.iter().map(stored_event));
+        }
+        let position: std::collections::HashMap<&str, usize> = event_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        found.sort_by_key(|e| position.get(e.event_id.as_str()).copied());
+        Ok(found)
+    }
+
+    async fn txn_event(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        txn_id: &str,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT event_id FROM event_txns WHERE user_id = $1 AND device_id = $2 AND txn_id = $3",
+        )
+        .bind(user_id)
+        .bind(device_id)
+        .bind(txn_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn forward_extremities(&self, room_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT event_id FROM forward_extremities WHERE room_id = $1 ORDER BY event_id",
+        )
+        .bind(room_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn room_head(&self, room_id: &str) -> Result<Option<(i64, i64, i64)>> {
+        let row = sqlx::query(
+            "SELECT e.state_group, g.chain_len, (SELECT MAX(depth) FROM events WHERE room_id = $1) \
+             FROM events e JOIN state_groups g ON g.id = e.state_group \
+             WHERE e.room_id = $1 ORDER BY e.stream_ordering DESC LIMIT 1",
+        )
+        .bind(room_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    async fn current_state(&self, room_id: &str) -> Result<StateEntries> {
+        let rows =
+            sqlx::query("SELECT type, state_key, event_id FROM current_state WHERE room_id = $1")
+                .bind(room_id)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect())
+    }
+
+    async fn state_group(&self, group: i64) -> Result<StateEntries> {
+        self.state_at(group, None).await
+    }
+
+    async fn state_at(
+        &self,
+        group: i64,
+        keys: Option<&[(String, String)]>,
+    ) -> Result<StateEntries> {
+        // One query walks the delta chain back to its snapshot; the nearest entry wins.
+        let mut sql = String::from(
+            "WITH RECURSIVE chain(id, prev, n) AS ( \
+               SELECT id, prev_group, 0 FROM state_groups WHERE id = $1 \
+               UNION ALL SELECT g.id, g.prev_group, c.n + 1 FROM state_groups g JOIN chain c ON g.id = c.prev) \
+             SELECT e.type, e.state_key, e.event_id FROM state_group_entries e JOIN chain c ON e.group_id = c.id",
+        );
+        let mut args = Vec::new();
+        if let Some(keys) = keys {
+            if keys.is_empty() {
+                return Ok(StateEntries::new());
+            }
+            let clauses: Vec<String> = keys
+                .iter()
+                .map(|(kind, key)| {
+                    args.push(kind.clone());
+                    args.push(key.clone());
+                    format!(
+                        "(e.type = ${} AND e.state_key = ${})",
+                        args.len(),
+                        args.len() + 1
+                    )
+                })
+                .collect();
+            sql.push_str(&format!(" WHERE {}", clauses.join(" OR ")));
+        }
+        sql.push_str(" ORDER BY c.n DESC");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(group);
+        for arg in &args {
+            query = query.bind(arg);
+        }
+        let mut state = StateEntries::new();
+        // Oldest first, so nearer deltas overwrite the snapshot.
+        for r in query.fetch_all(&self.read).await? {
+            state.insert((r.get(0), r.get(1)), r.get(2));
+        }
+        Ok(state)
+    }
+
+    async fn room_events(
+        &self,
+        room_id: &str,
+        from: i64,
+        to: Option<i64>,
+        forward: bool,
+        limit: u32,
+        filter: &EventFilter,
+    ) -> Result<Vec<StoredEvent>> {
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE room_id = $1");
+        let mut args: Vec<String> = vec![room_id.to_owned()];
+        let (cmp, order, to_cmp) = if forward {
+            (">", "ASC", "<")
+        } else {
+            ("<", "DESC", ">")
+        };
+        sql.push_str(&format!(" AND stream_ordering {cmp} {from}"));
+        if let Some(to) = to {
+            sql.push_str(&format!(" AND stream_ordering {to_cmp} {to}"));
+        }
+        for (column, values, negate) in [
+            ("type", filter.types.as_deref(), false),
+            ("type", Some(filter.not_types.as_slice()), true),
+            ("sender", filter.senders.as_deref(), false),
+            ("sender", Some(filter.not_senders.as_slice()), true),
+        ] {
+            match values {
+                // An empty allow-list matches nothing; an empty deny-list excludes nothing.
+                Some([]) if !negate => return Ok(vec![]),
+                Some([]) | None => {}
+                Some(values) => {
+                    let params: Vec<String> = values
+                        .iter()
+                        .map(|v| {
+                            args.push(v.clone());
+                            format!("${}", args.len())
+                        })
+                        .collect();
+                    let not = if negate { "NOT " } else { "" };
+                    sql.push_str(&format!(" AND {column} {not}IN ({})", params.join(", ")));
+                }
+            }
+        }
+        if let Some(contains_url) = filter.contains_url {
+            sql.push_str(&format!(" AND contains_url = {}", i64::from(contains_url)));
+        }
+        sql.push_str(&format!(" ORDER BY stream_ordering {order} LIMIT {limit}"));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for arg in &args {
+            query = query.bind(arg);
+        }
+        Ok(query
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(stored_event)
+            .collect())
+    }
+
+    async fn state_group_at(&self, room_id: &str, at: i64) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT state_group FROM events WHERE room_id = $1 AND stream_ordering <= $2 \
+             ORDER BY stream_ordering DESC LIMIT 1",
+        )
+        .bind(room_id)
+        .bind(at)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn max_stream_ordering(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(stream_ordering), 0) FROM events")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.get(0))
+    }
+}
