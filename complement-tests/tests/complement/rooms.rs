@@ -179,6 +179,16 @@ async fn messages_round_trip_and_transactions_are_idempotent() {
     assert_eq!(event.must_ok()["content"], content);
     assert_eq!(event.json["sender"], "@alice:hs1");
     assert_eq!(event.json["room_id"], room.as_str());
+    // The same txn ID in another room is another transaction.
+    let other_room = alice.create_room(json!({})).await;
+    let elsewhere = alice
+        .put(
+            &format!("/_matrix/client/v3/rooms/{other_room}/send/m.room.message/txn1"),
+            json!({ "msgtype": "m.text", "body": "elsewhere" }),
+        )
+        .await;
+    assert_ne!(elsewhere.must_ok()["event_id"], event_id.as_str());
+    assert_eq!(alice.message_bodies(&other_room).await, vec!["elsewhere"]);
     // Another device's txn1 is a new transaction.
     let laptop = hs.client().login("alice", complement_tests::PASSWORD).await;
     let other = laptop

@@ -37,13 +37,15 @@ CREATE TABLE events (
 CREATE INDEX events_room_order ON events (room_id, stream_ordering);
 CREATE INDEX events_relations ON events (relates_to, rel_type);
 
--- Client transaction IDs, so a retried send returns the same event.
+-- Client transaction IDs, so a retried send returns the same event. A transaction is
+-- scoped to a device and an endpoint path (`scope`: room, event type or redacted event).
 CREATE TABLE event_txns (
     user_id   TEXT NOT NULL,
     device_id TEXT NOT NULL,
+    scope     TEXT NOT NULL,
     txn_id    TEXT NOT NULL,
     event_id  TEXT NOT NULL,
-    PRIMARY KEY (user_id, device_id, txn_id)
+    PRIMARY KEY (user_id, device_id, scope, txn_id)
 );
 
 -- Events with no children yet: the `prev_events` of the room's next event.

@@ -64,8 +64,7 @@ fn too_large() -> Error {
     Error::too_large("Event is larger than 65536 bytes")
 }
 
-/// A client transaction: `(user_id, device_id, txn_id)`.
-pub type Txn<'a> = (&'a str, &'a str, &'a str);
+use crate::storage::TxnKey as Txn;
 
 impl Rooms {
     /// Builds, authorizes and stores an event in a locked room.

@@ -8,6 +8,8 @@ pub mod pdu;
 mod read;
 mod send;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 use std::{collections::HashMap, sync::Arc};
 

@@ -13,15 +13,21 @@ use super::{EventDraft, Rooms, build::power_levels, not_in_room, state::parse_st
 use crate::{
     accounts::Sender,
     http::error::{Error, Result},
-    storage::{EventStore, RoomStore, now_ms},
+    storage::{EventStore, RoomStore, TxnKey, now_ms},
 };
 
+fn txn_key<'a>(sender: &'a Sender, scope: &'a str, txn_id: &'a str) -> TxnKey<'a> {
+    TxnKey {
+        user_id: sender.user_id.as_str(),
+        device_id: sender.device_id.as_str(),
+        scope,
+        txn_id,
+    }
+}
+
 impl Rooms {
-    async fn replayed(&self, sender: &Sender, txn_id: &str) -> Result<Option<OwnedEventId>> {
-        let found = self
-            .store()
-            .txn_event(sender.user_id.as_str(), sender.device_id.as_str(), txn_id)
-            .await?;
+    async fn replayed(&self, txn: &TxnKey<'_>) -> Result<Option<OwnedEventId>> {
+        let found = self.store().txn_event(txn).await?;
         Ok(found.and_then(|id| OwnedEventId::try_from(id).ok()))
     }
 
@@ -34,19 +40,20 @@ impl Rooms {
         content: JsonValue,
         txn_id: &str,
     ) -> Result<OwnedEventId> {
-        if let Some(event_id) = self.replayed(sender, txn_id).await? {
+        let scope = format!("send/{room_id}/{kind}");
+        let txn = txn_key(sender, &scope, txn_id);
+        if let Some(event_id) = self.replayed(&txn).await? {
             return Ok(event_id);
         }
         let mut guard = self.lock_known(room_id, not_in_room).await?;
         // A retry may have raced the first attempt to the lock.
-        if let Some(event_id) = self.replayed(sender, txn_id).await? {
+        if let Some(event_id) = self.replayed(&txn).await? {
             return Ok(event_id);
         }
         let room = guard.as_mut().expect("known room");
         if room.membership(sender.user_id.as_str()).as_deref() != Some("join") {
             return Err(not_in_room());
         }
-        let txn = (sender.user_id.as_str(), sender.device_id.as_str(), txn_id);
         let pdu = self
             .append(
                 room,
@@ -136,10 +143,15 @@ impl Rooms {
         txn_id: &str,
         window_ms: Option<i64>,
     ) -> Result<OwnedEventId> {
-        if let Some(event_id) = self.replayed(sender, txn_id).await? {
+        let scope = format!("redact/{room_id}/{event_id}");
+        let txn = txn_key(sender, &scope, txn_id);
+        if let Some(event_id) = self.replayed(&txn).await? {
             return Ok(event_id);
         }
         let mut guard = self.lock_known(room_id, not_in_room).await?;
+        if let Some(event_id) = self.replayed(&txn).await? {
+            return Ok(event_id);
+        }
         let room = guard.as_mut().expect("known room");
         if room.membership(sender.user_id.as_str()).as_deref() != Some("join") {
             return Err(not_in_room());
@@ -175,7 +187,6 @@ impl Rooms {
             state_key: None,
             redacts: Some(event_id.to_owned()),
         };
-        let txn = (sender.user_id.as_str(), sender.device_id.as_str(), txn_id);
         let pdu = self.append(room, &sender.user_id, draft, Some(txn)).await?;
         Ok(pdu.event_id.clone())
     }

@@ -27,6 +27,15 @@ pub struct StateUpdate<'a> {
     pub full_state: &'a StateEntries,
 }
 
+/// A client transaction: a device's `txn_id` on one endpoint path (`scope`).
+#[derive(Debug, Clone, Copy)]
+pub struct TxnKey<'a> {
+    pub user_id: &'a str,
+    pub device_id: &'a str,
+    pub scope: &'a str,
+    pub txn_id: &'a str,
+}
+
 pub struct NewRoom<'a> {
     pub room_version: &'a str,
     pub creator: &'a str,
@@ -51,8 +60,8 @@ pub struct NewEvent<'a> {
     pub current_group: i64,
     /// `m.room.member` membership, kept in `current_state` for cheap lookups.
     pub membership: Option<&'a str>,
-    /// `(user_id, device_id, txn_id)` of a client send.
-    pub txn: Option<(&'a str, &'a str, &'a str)>,
+    /// The client transaction of a send.
+    pub txn: Option<TxnKey<'a>>,
     /// The event this one redacts.
     pub redacts: Option<&'a str>,
     pub new_room: Option<NewRoom<'a>>,
@@ -91,12 +100,7 @@ pub trait EventStore {
     async fn event(&self, event_id: &str) -> Result<Option<StoredEvent>>;
     /// Events by ID, in the order asked; unknown IDs are skipped.
     async fn events(&self, event_ids: &[String]) -> Result<Vec<StoredEvent>>;
-    async fn txn_event(
-        &self,
-        user_id: &str,
-        device_id: &str,
-        txn_id: &str,
-    ) -> Result<Option<String>>;
+    async fn txn_event(&self, txn: &TxnKey<'_>) -> Result<Option<String>>;
     async fn forward_extremities(&self, room_id: &str) -> Result<Vec<String>>;
     /// `(state_group, chain_len, max_depth)` after the room's latest event.
     async fn room_head(&self, room_id: &str) -> Result<Option<(i64, i64, i64)>>;
@@ -240,12 +244,15 @@ impl EventStore for Store {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some((user_id, device_id, txn_id)) = e.txn {
-            sqlx::query("INSERT INTO event_txns (user_id, device_id, txn_id, event_id) VALUES ($1, $2, $3, $4)")
-                .bind(user_id)
-                .bind(device_id)
-                .bind(txn_id)
-                .bind(e.event_id)
+        if let Some(txn) = e.txn {
+            sqlx::query(
+                "INSERT INTO event_txns (user_id, device_id, scope, txn_id, event_id) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(txn.user_id)
+            .bind(txn.device_id)
+            .bind(txn.scope)
+            .bind(txn.txn_id)
+            .bind(e.event_id)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -299,18 +306,15 @@ impl EventStore for Store {
         Ok(found)
     }
 
-    async fn txn_event(
-        &self,
-        user_id: &str,
-        device_id: &str,
-        txn_id: &str,
-    ) -> Result<Option<String>> {
+    async fn txn_event(&self, txn: &TxnKey<'_>) -> Result<Option<String>> {
         let row = sqlx::query(
-            "SELECT event_id FROM event_txns WHERE user_id = $1 AND device_id = $2 AND txn_id = $3",
+            "SELECT event_id FROM event_txns \
+             WHERE user_id = $1 AND device_id = $2 AND scope = $3 AND txn_id = $4",
         )
-        .bind(user_id)
-        .bind(device_id)
-        .bind(txn_id)
+        .bind(txn.user_id)
+        .bind(txn.device_id)
+        .bind(txn.scope)
+        .bind(txn.txn_id)
         .fetch_optional(&self.read)
         .await?;
         Ok(row.map(|r| r.get(0)))

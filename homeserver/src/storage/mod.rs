@@ -31,7 +31,7 @@ pub use self::{
     devices::{DeviceRecord, DeviceStore, NewSession, TokenInfo},
     events::{
         EventFilter, EventStore, NewEvent, NewRoom, Persisted, SNAPSHOT_EVERY, StateEntries,
-        StateUpdate, StoredEvent,
+        StateUpdate, StoredEvent, TxnKey,
     },
     profiles::ProfileStore,
     rooms::{RoomRecord, RoomStore},
