@@ -1,6 +1,6 @@
 //! `GET /versions`, `/.well-known/matrix/client`, `/capabilities`, `GET /login`.
 
-use complement_tests::{Deployment, must};
+use complement_tests::{Deployment, json, must};
 use ruma::api::client::discovery::get_supported_versions;
 
 #[tokio::test]
@@ -43,6 +43,13 @@ async fn capabilities_need_a_token_and_tell_the_truth() {
     // An absent m.change_password means "enabled" to clients; m.3pid_changes must say no.
     assert_ne!(caps["m.change_password"]["enabled"], false, "{caps}");
     assert_eq!(caps["m.3pid_changes"]["enabled"], false, "{caps}");
+    assert_eq!(caps["m.room_versions"]["default"], "12", "{caps}");
+    let available = &caps["m.room_versions"]["available"];
+    assert_eq!(
+        available,
+        &json!({ "10": "stable", "11": "stable", "12": "stable" }),
+        "{caps}"
+    );
 }
 
 #[tokio::test]

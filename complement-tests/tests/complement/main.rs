@@ -3,6 +3,7 @@
 
 mod account;
 mod devices;
+mod directory;
 mod discovery;
 mod edge;
 mod login;

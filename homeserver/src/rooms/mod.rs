@@ -3,6 +3,7 @@
 
 mod build;
 mod create;
+mod directory;
 mod membership;
 pub mod pdu;
 mod read;
@@ -21,6 +22,7 @@ use self::state::RoomState;
 pub use self::{
     build::EventDraft,
     create::CreateRoom,
+    directory::RoomSummary,
     membership::Moderation,
     read::{MessagesPage, parse_token, token},
 };

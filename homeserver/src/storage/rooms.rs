@@ -25,6 +25,8 @@ pub trait RoomStore {
     ) -> Result<(String, Vec<u8>)>;
     async fn room(&self, room_id: &str) -> Result<Option<RoomRecord>>;
     async fn set_room_published(&self, room_id: &str, published: bool) -> Result<()>;
+    /// Rooms listed in the public directory, by room ID.
+    async fn published_rooms(&self) -> Result<Vec<String>>;
     /// Rooms where the user's current membership is `membership`.
     async fn rooms_with_membership(&self, user_id: &str, membership: &str) -> Result<Vec<String>>;
     /// `(user_id, membership, event_id)` for every member event in the room's current state.
@@ -98,6 +100,13 @@ impl RoomStore for Store {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    async fn published_rooms(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT room_id FROM rooms WHERE published = 1 ORDER BY room_id")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     async fn rooms_with_membership(&self, user_id: &str, membership: &str) -> Result<Vec<String>> {

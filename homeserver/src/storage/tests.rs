@@ -883,8 +883,10 @@ async fn rooms_memberships_and_aliases() {
         assert_eq!(store.membership(room, "@c:test").await.unwrap(), None);
 
         assert!(!store.room(room).await.unwrap().unwrap().published);
+        assert!(store.published_rooms().await.unwrap().is_empty());
         store.set_room_published(room, true).await.unwrap();
         assert!(store.room(room).await.unwrap().unwrap().published);
+        assert_eq!(store.published_rooms().await.unwrap(), [room]);
 
         assert!(!store.is_forgotten("@a:test", room).await.unwrap());
         store.forget_room("@a:test", room).await.unwrap();

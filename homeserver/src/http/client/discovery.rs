@@ -9,10 +9,13 @@ use ruma::api::client::discovery::{
     get_supported_versions,
 };
 
-use crate::http::{
-    AppState, ServerInfo,
-    error::Result,
-    ruma::{Ruma, RumaRouter},
+use crate::{
+    http::{
+        AppState, ServerInfo,
+        error::Result,
+        ruma::{Ruma, RumaRouter},
+    },
+    rooms::{CREATABLE_VERSIONS, Rooms},
 };
 
 /// API areas, in the order Hearth builds them.
@@ -28,7 +31,7 @@ pub enum Area {
 
 /// The areas this build serves. A spec version is advertised only when every area it
 /// requires is here, so a client never relies on an endpoint that does not exist.
-const IMPLEMENTED: &[Area] = &[Area::Accounts];
+const IMPLEMENTED: &[Area] = &[Area::Accounts, Area::Rooms];
 
 /// Every stable Client-Server version requires all areas (each has been mandatory since r0).
 const REQUIRED_SINCE_V1_1: &[Area] = &[
@@ -79,10 +82,16 @@ async fn well_known(
 }
 
 async fn capabilities(
-    _: AppState,
+    rooms: Rooms,
     _: Ruma<get_capabilities::Request>,
 ) -> Result<get_capabilities::Response> {
     let mut caps = get_capabilities::Capabilities::new();
+    let available = CREATABLE_VERSIONS
+        .iter()
+        .map(|v| (v.clone(), get_capabilities::RoomVersionStability::Stable))
+        .collect();
+    caps.room_versions =
+        get_capabilities::RoomVersionsCapability::new(rooms.default_version().clone(), available);
     caps.change_password.enabled = true;
     #[allow(deprecated)]
     {

@@ -3,6 +3,7 @@
 
 mod account;
 mod devices;
+mod directory;
 mod discovery;
 mod membership;
 mod profile;
@@ -20,5 +21,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = devices::routes(router);
     let router = rooms::routes(router);
     let router = membership::routes(router);
+    let router = directory::routes(router);
     profile::routes(router)
 }
