@@ -11,5 +11,6 @@ mod membership;
 mod messages;
 mod profile;
 mod registration;
+mod relations;
 mod rooms;
 mod stock_client;

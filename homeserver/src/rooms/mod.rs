@@ -7,6 +7,7 @@ mod directory;
 mod membership;
 pub mod pdu;
 mod read;
+mod relations;
 mod send;
 pub mod state;
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub use self::{
     directory::RoomSummary,
     membership::Moderation,
     read::{MessagesPage, parse_token, token},
+    relations::{ContextPage, RelationsPage},
 };
 use crate::{
     http::error::{Error, Result},

@@ -101,13 +101,33 @@ impl<'a> Visibility<'a> {
 }
 
 impl Rooms {
-    async fn rules_of(&self, room_id: &RoomId) -> Result<RoomVersionRules> {
+    pub(super) async fn rules_of(&self, room_id: &RoomId) -> Result<RoomVersionRules> {
         let guard = self.lock_known(room_id, not_in_room).await?;
         Ok(guard.as_ref().expect("known room").rules.clone())
     }
 
     /// Client-format events for stored ones, with redactions applied.
-    async fn to_client(
+    /// Client-format events with redactions applied and relations bundled for `viewer`.
+    pub(super) async fn to_client(
+        &self,
+        room_id: &OwnedRoomId,
+        rules: &RoomVersionRules,
+        stored: Vec<StoredEvent>,
+        viewer: &str,
+    ) -> Result<Vec<JsonValue>> {
+        let ids: Vec<String> = stored
+            .iter()
+            .filter(|e| e.redacted_by.is_none())
+            .map(|e| e.event_id.clone())
+            .collect();
+        let mut events = self.plain_client_events(room_id, rules, stored).await?;
+        self.bundle_relations(room_id, rules, &ids, &mut events, viewer)
+            .await?;
+        Ok(events)
+    }
+
+    /// Client-format events with redactions applied.
+    pub(super) async fn plain_client_events(
         &self,
         room_id: &OwnedRoomId,
         rules: &RoomVersionRules,
@@ -136,6 +156,26 @@ impl Rooms {
         Ok(out)
     }
 
+    /// Anyone who has been in the room (history visibility then filters events), or anyone
+    /// at all in a world-readable room.
+    pub(super) async fn check_can_read(&self, user_id: &UserId, room_id: &RoomId) -> Result<()> {
+        let guard = self.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_ref().expect("known room");
+        let world_readable = room
+            .get(&StateEventType::RoomHistoryVisibility, "")
+            .and_then(|p| p.content_str("history_visibility"))
+            .is_some_and(|h| h == "world_readable");
+        drop(guard);
+        let known = self
+            .store()
+            .membership(room_id.as_str(), user_id.as_str())
+            .await?;
+        if known.is_none() && !world_readable {
+            return Err(not_in_room());
+        }
+        Ok(())
+    }
+
     /// `GET /rooms/{roomId}/event/{eventId}`.
     pub async fn event_for(
         &self,
@@ -156,7 +196,7 @@ impl Rooms {
             return Err(not_found());
         }
         let mut events = self
-            .to_client(&room_id.to_owned(), &rules, vec![stored])
+            .to_client(&room_id.to_owned(), &rules, vec![stored], user_id.as_str())
             .await?;
         Ok(events.remove(0))
     }
@@ -202,7 +242,8 @@ impl Rooms {
         let entries = self.store().state_group(group).await?;
         let ids: Vec<String> = entries.into_values().collect();
         let stored = self.store().events(&ids).await?;
-        self.to_client(&room_id.to_owned(), &rules, stored).await
+        self.to_client(&room_id.to_owned(), &rules, stored, user_id.as_str())
+            .await
     }
 
     /// `GET /rooms/{roomId}/state/{eventType}/{stateKey}`: the event, for `format=event`.
@@ -219,7 +260,9 @@ impl Rooms {
         let entries = self.store().state_at(group, Some(&keys)).await?;
         let ids: Vec<String> = entries.into_values().collect();
         let stored = self.store().events(&ids).await?;
-        let mut events = self.to_client(&room_id.to_owned(), &rules, stored).await?;
+        let mut events = self
+            .to_client(&room_id.to_owned(), &rules, stored, user_id.as_str())
+            .await?;
         if events.is_empty() {
             return Err(Error::not_found("State event not found"));
         }
@@ -254,7 +297,9 @@ impl Rooms {
             .map(|(_, id)| id)
             .collect();
         let stored = self.store().events(&ids).await?;
-        let events = self.to_client(&room_id.to_owned(), &rules, stored).await?;
+        let events = self
+            .to_client(&room_id.to_owned(), &rules, stored, user_id.as_str())
+            .await?;
         Ok(events
             .into_iter()
             .filter(|e| {
@@ -302,20 +347,7 @@ impl Rooms {
     ) -> Result<MessagesPage> {
         let rules = self.rules_of(room_id).await?;
         let mut visibility = Visibility::new(self, room_id, user_id.as_str()).await?;
-        let known = self
-            .store()
-            .membership(room_id.as_str(), user_id.as_str())
-            .await?;
-        let world_readable = {
-            let guard = self.lock_known(room_id, not_in_room).await?;
-            let room = guard.as_ref().expect("known room");
-            room.get(&StateEventType::RoomHistoryVisibility, "")
-                .and_then(|p| p.content_str("history_visibility"))
-                .is_some_and(|h| h == "world_readable")
-        };
-        if known.is_none() && !world_readable {
-            return Err(not_in_room());
-        }
+        self.check_can_read(user_id, room_id).await?;
         let start = match from {
             Some(from) => parse_token(from)?,
             None if forward => 0,
@@ -359,7 +391,7 @@ impl Rooms {
             })
             .collect();
         let chunk = self
-            .to_client(&room_id.to_owned(), &rules, chunk_stored)
+            .to_client(&room_id.to_owned(), &rules, chunk_stored, user_id.as_str())
             .await?;
         let mut state = Vec::new();
         if lazy_load_members {

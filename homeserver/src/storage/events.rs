@@ -123,6 +123,49 @@ pub trait EventStore {
         limit: u32,
         filter: &EventFilter,
     ) -> Result<Vec<StoredEvent>>;
+    /// The first event at or after (`forward`) / at or before `ts`, as `(event_id, ts)`.
+    async fn event_at_timestamp(
+        &self,
+        room_id: &str,
+        ts: i64,
+        forward: bool,
+    ) -> Result<Option<(String, i64)>>;
+    /// Events relating to any of `parents` (optionally of one `rel_type` and event `kind`),
+    /// paged by stream position like [`EventStore::room_events`].
+    #[allow(clippy::too_many_arguments)]
+    async fn relations(
+        &self,
+        room_id: &str,
+        parents: &[String],
+        rel_type: Option<&str>,
+        kind: Option<&str>,
+        from: i64,
+        to: Option<i64>,
+        forward: bool,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>>;
+    /// `(relates_to, rel_type, event_id, sender)` of the replace, thread and reference
+    /// relations to the given events, oldest first.
+    async fn relation_summaries(
+        &self,
+        parents: &[String],
+    ) -> Result<Vec<(String, String, String, String)>>;
+    /// Thread roots of a room with the stream position of their latest reply, newest first,
+    /// below `before`.
+    async fn thread_roots(
+        &self,
+        room_id: &str,
+        before: i64,
+        limit: u32,
+    ) -> Result<Vec<(String, i64)>>;
+    async fn add_report(
+        &self,
+        room_id: &str,
+        event_id: Option<&str>,
+        reporter: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()>;
     /// The highest stream position of any event (0 when there are none).
     async fn max_stream_ordering(&self) -> Result<i64>;
 }
@@ -471,6 +514,144 @@ impl EventStore for Store {
         .fetch_optional(&self.read)
         .await?;
         Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn event_at_timestamp(
+        &self,
+        room_id: &str,
+        ts: i64,
+        forward: bool,
+    ) -> Result<Option<(String, i64)>> {
+        let sql = if forward {
+            "SELECT event_id, origin_server_ts FROM events WHERE room_id = $1 AND origin_server_ts >= $2 \
+             ORDER BY origin_server_ts ASC, stream_ordering ASC LIMIT 1"
+        } else {
+            "SELECT event_id, origin_server_ts FROM events WHERE room_id = $1 AND origin_server_ts <= $2 \
+             ORDER BY origin_server_ts DESC, stream_ordering DESC LIMIT 1"
+        };
+        let row = sqlx::query(sql)
+            .bind(room_id)
+            .bind(ts)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn relations(
+        &self,
+        room_id: &str,
+        parents: &[String],
+        rel_type: Option<&str>,
+        kind: Option<&str>,
+        from: i64,
+        to: Option<i64>,
+        forward: bool,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
+        if parents.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut args: Vec<String> = vec![room_id.to_owned()];
+        let mut bind = |value: &str| {
+            args.push(value.to_owned());
+            format!("${}", args.len())
+        };
+        let placeholders: Vec<String> = parents.iter().map(|p| bind(p)).collect();
+        let (cmp, order, to_cmp) = if forward {
+            (">", "ASC", "<")
+        } else {
+            ("<", "DESC", ">")
+        };
+        let mut sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE room_id = $1 AND relates_to IN ({}) AND stream_ordering {cmp} {from}",
+            placeholders.join(", ")
+        );
+        if let Some(rel_type) = rel_type {
+            sql.push_str(&format!(" AND rel_type = {}", bind(rel_type)));
+        }
+        if let Some(kind) = kind {
+            sql.push_str(&format!(" AND type = {}", bind(kind)));
+        }
+        if let Some(to) = to {
+            sql.push_str(&format!(" AND stream_ordering {to_cmp} {to}"));
+        }
+        sql.push_str(&format!(" ORDER BY stream_ordering {order} LIMIT {limit}"));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for arg in &args {
+            query = query.bind(arg);
+        }
+        Ok(query
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(stored_event)
+            .collect())
+    }
+
+    async fn relation_summaries(
+        &self,
+        parents: &[String],
+    ) -> Result<Vec<(String, String, String, String)>> {
+        let mut found = Vec::new();
+        for chunk in parents.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT relates_to, rel_type, event_id, sender FROM events WHERE relates_to IN ({}) \
+                 AND rel_type IN ('m.replace', 'm.thread', 'm.reference') AND redacted_by IS NULL \
+                 ORDER BY stream_ordering",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for parent in chunk {
+                query = query.bind(parent);
+            }
+            found.extend(
+                query
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn thread_roots(
+        &self,
+        room_id: &str,
+        before: i64,
+        limit: u32,
+    ) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT relates_to, MAX(stream_ordering) AS latest FROM events \
+             WHERE room_id = $1 AND rel_type = 'm.thread' GROUP BY relates_to \
+             HAVING MAX(stream_ordering) < $2 ORDER BY latest DESC LIMIT $3",
+        )
+        .bind(room_id)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn add_report(
+        &self,
+        room_id: &str,
+        event_id: Option<&str>,
+        reporter: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO reports (room_id, event_id, reporter, reason, created_ts) VALUES ($1, $2, $3, $4, $5)")
+            .bind(room_id)
+            .bind(event_id)
+            .bind(reporter)
+            .bind(reason)
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 
     async fn max_stream_ordering(&self) -> Result<i64> {

@@ -7,6 +7,7 @@ mod directory;
 mod discovery;
 mod membership;
 mod profile;
+mod relations;
 mod rooms;
 mod session;
 
@@ -22,5 +23,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = rooms::routes(router);
     let router = membership::routes(router);
     let router = directory::routes(router);
+    let router = relations::routes(router);
     profile::routes(router)
 }

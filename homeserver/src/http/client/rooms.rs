@@ -58,7 +58,7 @@ fn object<T>(raw: &Raw<T>, what: &str) -> Result<Map<String, JsonValue>> {
     }
 }
 
-fn raw<T>(value: &JsonValue) -> Result<Raw<T>> {
+pub fn raw<T>(value: &JsonValue) -> Result<Raw<T>> {
     Ok(Raw::from_json(
         to_raw_value(value).map_err(|_| Error::internal())?,
     ))
