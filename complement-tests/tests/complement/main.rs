@@ -13,4 +13,5 @@ mod profile;
 mod registration;
 mod relations;
 mod rooms;
+mod search;
 mod stock_client;

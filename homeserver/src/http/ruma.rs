@@ -33,6 +33,8 @@ pub struct Ruma<T> {
     pub body: T,
     pub sender: Option<Sender>,
     pub client_ip: IpAddr,
+    /// The request body as received, for the rare extension field ruma's types drop.
+    pub raw_body: bytes::Bytes,
 }
 
 impl<T> Ruma<T> {
@@ -117,6 +119,7 @@ where
             body,
             sender,
             client_ip,
+            raw_body: bytes,
         })
     }
 }

@@ -235,6 +235,7 @@ impl Rooms {
                 membership,
                 txn,
                 redacts: redacts.as_deref(),
+                search: search_text(&kind, &content),
                 new_room,
             })
             .await?;
@@ -248,6 +249,21 @@ impl Rooms {
         room.apply(pdu.clone());
         Ok(pdu)
     }
+}
+
+/// The text of an event that full-text search indexes, with its key.
+fn search_text<'a>(kind: &str, content: &'a JsonValue) -> Option<(&'static str, &'a str)> {
+    let (key, field) = match kind {
+        "m.room.message" => ("content.body", "body"),
+        "m.room.name" => ("content.name", "name"),
+        "m.room.topic" => ("content.topic", "topic"),
+        _ => return None,
+    };
+    content
+        .get(field)?
+        .as_str()
+        .filter(|text| !text.is_empty())
+        .map(|text| (key, text))
 }
 
 fn sign_error(e: impl std::fmt::Display) -> Error {

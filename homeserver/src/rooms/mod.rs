@@ -8,6 +8,7 @@ mod membership;
 pub mod pdu;
 mod read;
 mod relations;
+mod search;
 mod send;
 pub mod state;
 #[cfg(test)]
@@ -27,6 +28,7 @@ pub use self::{
     membership::Moderation,
     read::{MessagesPage, parse_token, token},
     relations::{ContextPage, RelationsPage},
+    search::RoomEventSearch,
 };
 use crate::{
     http::error::{Error, Result},

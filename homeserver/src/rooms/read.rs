@@ -39,7 +39,7 @@ pub fn token(position: i64) -> String {
 const HISTORY: (&str, &str) = ("m.room.history_visibility", "");
 
 /// Decides, per state group, whether one user may see events of one room.
-struct Visibility<'a> {
+pub(super) struct Visibility<'a> {
     rooms: &'a Rooms,
     user_id: &'a str,
     joined_now: bool,
@@ -47,7 +47,7 @@ struct Visibility<'a> {
 }
 
 impl<'a> Visibility<'a> {
-    async fn new(rooms: &'a Rooms, room_id: &RoomId, user_id: &'a str) -> Result<Self> {
+    pub(super) async fn new(rooms: &'a Rooms, room_id: &RoomId, user_id: &'a str) -> Result<Self> {
         let membership = rooms.store().membership(room_id.as_str(), user_id).await?;
         Ok(Self {
             rooms,
@@ -59,7 +59,7 @@ impl<'a> Visibility<'a> {
 
     /// Spec: world_readable → anyone; shared → members at the event, or members now;
     /// invited → invited or joined at the event; joined → joined at the event.
-    async fn allows(&mut self, state_group: i64) -> Result<bool> {
+    pub(super) async fn allows(&mut self, state_group: i64) -> Result<bool> {
         if let Some(known) = self.by_group.get(&state_group) {
             return Ok(*known);
         }

@@ -285,56 +285,22 @@ impl Rooms {
         filter: &EventFilter,
     ) -> Result<ContextPage> {
         let event = self.event_for(user_id, room_id, event_id).await?;
+        let limit = limit.min(100);
+        let (before, after, start, end) = self
+            .context_around(
+                user_id,
+                room_id,
+                event_id,
+                limit / 2,
+                limit - limit / 2,
+                filter,
+            )
+            .await?;
         let stored = self
             .store()
             .event(event_id.as_str())
             .await?
             .ok_or_else(|| Error::not_found("Event not found"))?;
-        let position = token(stored.stream_ordering);
-        let limit = limit.min(100);
-        let before_n = limit / 2;
-        let after_n = limit - before_n;
-        let before = if before_n > 0 {
-            self.messages(
-                user_id,
-                room_id,
-                Some(&position),
-                None,
-                false,
-                before_n,
-                filter,
-                false,
-            )
-            .await?
-        } else {
-            super::MessagesPage {
-                start: position.clone(),
-                end: None,
-                chunk: vec![],
-                state: vec![],
-            }
-        };
-        let after = if after_n > 0 {
-            let after_from = token(stored.stream_ordering);
-            self.messages(
-                user_id,
-                room_id,
-                Some(&after_from),
-                None,
-                true,
-                after_n,
-                filter,
-                false,
-            )
-            .await?
-        } else {
-            super::MessagesPage {
-                start: position.clone(),
-                end: None,
-                chunk: vec![],
-                state: vec![],
-            }
-        };
         let rules = self.rules_of(room_id).await?;
         let entries = self.store().state_group(stored.state_group).await?;
         let ids: Vec<String> = entries.into_values().collect();
@@ -347,12 +313,55 @@ impl Rooms {
             .await?;
         Ok(ContextPage {
             event,
-            start: Some(before.end.unwrap_or_else(|| token(0))),
-            end: Some(after.end.unwrap_or_else(|| token(stored.stream_ordering))),
-            before: before.chunk,
-            after: after.chunk,
+            start: Some(start),
+            end: Some(end),
+            before,
+            after,
             state,
         })
+    }
+
+    /// Up to `before`/`after` visible events around an event (newest-first before, oldest-first
+    /// after), with tokens to paginate on from either side.
+    pub(super) async fn context_around(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+        event_id: &EventId,
+        before: u32,
+        after: u32,
+        filter: &EventFilter,
+    ) -> Result<(Vec<JsonValue>, Vec<JsonValue>, String, String)> {
+        let stored = self
+            .store()
+            .event(event_id.as_str())
+            .await?
+            .ok_or_else(|| Error::not_found("Event not found"))?;
+        let position = token(stored.stream_ordering);
+        let position = &position;
+        let page = |forward: bool, n: u32| async move {
+            if n == 0 {
+                return Ok::<_, Error>((vec![], None));
+            }
+            let page = self
+                .messages(
+                    user_id,
+                    room_id,
+                    Some(position),
+                    None,
+                    forward,
+                    n,
+                    filter,
+                    false,
+                )
+                .await?;
+            Ok((page.chunk, page.end))
+        };
+        let (events_before, start) = page(false, before).await?;
+        let (events_after, end) = page(true, after).await?;
+        let start = start.unwrap_or_else(|| token(0));
+        let end = end.unwrap_or_else(|| token(stored.stream_ordering));
+        Ok((events_before, events_after, start, end))
     }
 
     /// `GET /rooms/{roomId}/timestamp_to_event`.

@@ -62,8 +62,10 @@ pub struct NewEvent<'a> {
     pub membership: Option<&'a str>,
     /// The client transaction of a send.
     pub txn: Option<TxnKey<'a>>,
-    /// The event this one redacts.
+    /// The event this one redacts (it leaves the search index).
     pub redacts: Option<&'a str>,
+    /// `(key, text)` to index for full-text search, e.g. `("content.body", body)`.
+    pub search: Option<(&'a str, &'a str)>,
     pub new_room: Option<NewRoom<'a>>,
 }
 
@@ -172,6 +174,15 @@ pub trait EventStore {
 
 const EVENT_COLUMNS: &str = "stream_ordering, event_id, room_id, json, redacted_by, state_group";
 
+/// [`EVENT_COLUMNS`] of a table alias, for joins.
+pub(super) fn stored_event_columns(alias: &str) -> String {
+    EVENT_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn stored_event(row: &AnyRow) -> StoredEvent {
     StoredEvent {
         stream_ordering: row.get(0),
@@ -261,6 +272,9 @@ impl EventStore for Store {
         .fetch_one(&mut *tx)
         .await?;
         let stream_ordering: i64 = row.get(0);
+        if let Some((key, text)) = e.search {
+            super::search::index(&mut tx, self.backend, stream_ordering, key, text).await?;
+        }
         for prev in e.prev_events {
             sqlx::query("DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = $2")
                 .bind(e.room_id)
@@ -300,6 +314,7 @@ impl EventStore for Store {
                 .await?;
         }
         if let Some(redacts) = e.redacts {
+            super::search::unindex(&mut tx, self.backend, redacts).await?;
             sqlx::query("UPDATE events SET redacted_by = $1 WHERE event_id = $2 AND room_id = $3 AND redacted_by IS NULL")
                 .bind(e.event_id)
                 .bind(redacts)

@@ -13,6 +13,7 @@ mod devices;
 mod events;
 mod profiles;
 mod rooms;
+pub mod search;
 pub mod test_support;
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,7 @@ pub use self::{
     },
     profiles::ProfileStore,
     rooms::{RoomRecord, RoomStore},
+    search::{SearchQuery, SearchStore},
     uia::{UiaSession, UiaStore},
     users::{DirectoryEntry, NewUser, UserRecord, UserStore},
 };

@@ -534,6 +534,7 @@ async fn put_event(
         membership,
         txn: None,
         redacts: None,
+        search: None,
         new_room: (kind == "m.room.create").then_some(NewRoom {
             room_version: "11",
             creator: sender,

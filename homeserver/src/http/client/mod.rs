@@ -9,6 +9,7 @@ mod membership;
 mod profile;
 mod relations;
 mod rooms;
+mod search;
 mod session;
 
 use axum::Router;
@@ -24,5 +25,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = membership::routes(router);
     let router = directory::routes(router);
     let router = relations::routes(router);
+    let router = search::routes(router);
     profile::routes(router)
 }
