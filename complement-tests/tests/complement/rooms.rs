@@ -458,3 +458,92 @@ async fn redaction_recalls_messages_with_power_rules() {
         .await
         .must_error(404, "M_NOT_FOUND");
 }
+
+#[tokio::test]
+async fn upgrade_replaces_the_room() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let old = alice
+        .create_room(json!({ "room_version": "10", "preset": "public_chat", "name": "Old", "topic": "T", "room_alias_name": "up" }))
+        .await;
+    bob.join(&old).await.must_ok();
+    let path = format!("/_matrix/client/v3/rooms/{old}/upgrade");
+    bob.post(&path, json!({ "new_version": "12" }))
+        .await
+        .must_error(403, "M_FORBIDDEN");
+    alice
+        .post(&path, json!({ "new_version": "2" }))
+        .await
+        .must_error(400, "M_UNSUPPORTED_ROOM_VERSION");
+    assert!(
+        alice.room_get(&old, "state/m.room.tombstone/").await.status == 404,
+        "refused upgrades change nothing"
+    );
+
+    let upgraded = alice.post(&path, json!({ "new_version": "12" })).await;
+    let new = upgraded.must_ok()["replacement_room"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tombstone = alice.room_get(&old, "state/m.room.tombstone/").await;
+    assert_eq!(tombstone.must_ok()["replacement_room"], new.as_str());
+    let create = alice.room_get(&new, "state/m.room.create/").await;
+    assert_eq!(create.must_ok()["predecessor"]["room_id"], old.as_str());
+    assert_eq!(create.json["room_version"], "12");
+    assert_eq!(
+        alice.room_get(&new, "state/m.room.name/").await.must_ok()["name"],
+        "Old"
+    );
+    assert_eq!(
+        alice
+            .room_get(&new, "state/m.room.join_rules/")
+            .await
+            .must_ok()["join_rule"],
+        "public"
+    );
+    assert_eq!(
+        hs.client()
+            .get("/_matrix/client/v3/directory/room/%23up:hs1")
+            .await
+            .must_ok()["room_id"],
+        new.as_str()
+    );
+    // Ordinary members can no longer talk in the old room; they follow to the new one.
+    let send = format!("/_matrix/client/v3/rooms/{old}/send/m.room.message/late");
+    bob.put(&send, json!({ "msgtype": "m.text", "body": "still here?" }))
+        .await
+        .must_error(403, "M_FORBIDDEN");
+    bob.join(&new).await.must_ok();
+}
+
+#[tokio::test]
+async fn self_redaction_window_limits_recalling_own_messages() {
+    let options = complement_tests::ServerOptions {
+        raw_extra: "[rooms]\nself_redaction_window_secs = 1\n".into(),
+        ..Default::default()
+    };
+    let hs = complement_tests::Homeserver::start(options).await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    bob.join(&room).await.must_ok();
+    let fresh = bob.send_text(&room, "quick recall").await;
+    let old = bob.send_text(&room, "too late").await;
+    let mine = alice.send_text(&room, "moderator's own").await;
+    let redact = |who: &complement_tests::Client, id: &str, txn: &str| {
+        let path = format!("/_matrix/client/v3/rooms/{room}/redact/{id}/{txn}");
+        let who = who.clone();
+        async move { who.put(&path, json!({})).await }
+    };
+    redact(&bob, &fresh, "a").await.must_ok();
+    // The window is measured against the event's timestamp: wait it out.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    redact(&bob, &old, "b").await.must_error(403, "M_FORBIDDEN");
+    assert_eq!(
+        bob.room_get(&room, &format!("event/{old}")).await.must_ok()["content"]["body"],
+        "too late"
+    );
+    // Users with the power to redact others are not limited.
+    redact(&alice, &mine, "c").await.must_ok();
+}

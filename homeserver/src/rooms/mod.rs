@@ -13,6 +13,7 @@ mod send;
 pub mod state;
 #[cfg(test)]
 mod tests;
+mod upgrade;
 
 use std::{collections::HashMap, sync::Arc};
 

@@ -13,7 +13,10 @@ use ruma::{
             },
             message::{get_message_events::v3 as messages, send_message_event::v3 as send_message},
             redact::redact_event::v3 as redact,
-            room::{create_room::v3 as create_room, get_room_event::v3 as get_event},
+            room::{
+                create_room::v3 as create_room, get_room_event::v3 as get_event,
+                upgrade_room::v3 as upgrade_room,
+            },
             state::{
                 get_state_event_for_key::v3::{self as get_state_event, StateEventFormat},
                 get_state_events::v3 as get_state,
@@ -48,6 +51,7 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .ruma(room_messages)
         .ruma(members)
         .ruma(joined_members_list)
+        .ruma(upgrade)
 }
 
 /// Parses a raw JSON part of a request as an object (`M_BAD_JSON` otherwise).
@@ -283,4 +287,13 @@ async fn joined_members_list(
         joined.insert(user_id, member);
     }
     Ok(joined_members::Response::new(joined))
+}
+
+async fn upgrade(rooms: Rooms, req: Ruma<upgrade_room::Request>) -> Result<upgrade_room::Response> {
+    let b = &req.body;
+    // An unsupported version is refused by room creation, before the old room changes.
+    let replacement = rooms
+        .upgrade(&req.sender()?.user_id, &b.room_id, b.new_version.clone())
+        .await?;
+    Ok(upgrade_room::Response::new(replacement))
 }
