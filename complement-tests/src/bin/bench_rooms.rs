@@ -1,0 +1,181 @@
+//! Benchmark: createRoom latency, send latency and sustained throughput with concurrent
+//! senders, `/messages` latency and `/search` latency over a large history.
+//!
+//!   cargo build --release --bins -p hearth -p complement-tests
+//!   ./target/release/bench_rooms [SEARCH_CORPUS]   (default 100000 events)
+//!
+//! It prints figures; it asserts nothing.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use complement_tests::{Client, Homeserver, ServerOptions, json};
+
+const SENDERS: usize = 20;
+const ROOMS: usize = 10;
+const SENDS_PER_SENDER: usize = 250;
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let pct = |p: f64| {
+        samples[((samples.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+    };
+    println!(
+        "{name:<22} n={:<6} p50={:>7.2} ms  p95={:>7.2} ms  p99={:>7.2} ms",
+        samples.len(),
+        pct(0.5),
+        pct(0.95),
+        pct(0.99)
+    );
+}
+
+/// Sends `count` messages from `client` to `room`, returning each send's latency.
+async fn send_many(
+    client: Client,
+    room: String,
+    count: usize,
+    tag: usize,
+    words: Arc<Vec<&'static str>>,
+) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(count);
+    for i in 0..count {
+        let word = words[(i * 7 + tag * 13) % words.len()];
+        let body = json!({ "msgtype": "m.text", "body": format!("message {i} from sender {tag} about {word}") });
+        let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/b{tag}-{i}");
+        let start = Instant::now();
+        client.put(&path, body).await.must_ok();
+        latencies.push(start.elapsed());
+    }
+    latencies
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let corpus: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let hs = Homeserver::start(ServerOptions::default()).await;
+    let words: Arc<Vec<&'static str>> = Arc::new(vec![
+        "dumplings",
+        "hiking",
+        "weather",
+        "release",
+        "deploy",
+        "lunch",
+        "coffee",
+        "meeting",
+        "budget",
+        "holiday",
+        "garden",
+        "football",
+        "concert",
+        "invoice",
+        "printer",
+        "server",
+        "kitten",
+        "bicycle",
+        "recipe",
+        "museum",
+    ]);
+
+    let mut users = Vec::new();
+    for i in 0..SENDERS {
+        users.push(hs.register(&format!("sender{i}")).await);
+    }
+    let owner = &users[0];
+
+    let mut create = Vec::new();
+    let mut rooms = Vec::new();
+    for i in 0..ROOMS + 20 {
+        let start = Instant::now();
+        let room = owner
+            .create_room(json!({ "preset": "public_chat", "name": format!("Bench {i}") }))
+            .await;
+        create.push(start.elapsed());
+        rooms.push(room);
+    }
+    rooms.truncate(ROOMS);
+    for (i, user) in users.iter().enumerate().skip(1) {
+        user.join(&rooms[i % ROOMS]).await.must_ok();
+    }
+
+    // Sustained sends: 20 concurrent senders, two per room.
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        let room = rooms[i % ROOMS].clone();
+        tasks.push(tokio::spawn(send_many(
+            user.clone(),
+            room,
+            SENDS_PER_SENDER,
+            i,
+            words.clone(),
+        )));
+    }
+    let mut sends = Vec::new();
+    for task in tasks {
+        sends.extend(task.await.unwrap());
+    }
+    let elapsed = start.elapsed();
+    let sent = sends.len();
+
+    // /messages of 50 events.
+    let mut messages = Vec::new();
+    for i in 0..200 {
+        let start = Instant::now();
+        owner
+            .room_get(&rooms[i % ROOMS], "messages?dir=b&limit=50")
+            .await
+            .must_ok();
+        messages.push(start.elapsed());
+    }
+
+    // Grow the history to the search corpus size, then search it.
+    let have = sent + ROOMS * 8;
+    if corpus > have {
+        let per_sender = (corpus - have).div_ceil(SENDERS);
+        let mut tasks = Vec::new();
+        for (i, user) in users.iter().enumerate() {
+            let room = rooms[i % ROOMS].clone();
+            tasks.push(tokio::spawn(send_many(
+                user.clone(),
+                room,
+                per_sender,
+                i + 1000,
+                words.clone(),
+            )));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+    }
+    let mut search = Vec::new();
+    for i in 0..100 {
+        let word = words[i % words.len()];
+        let start = Instant::now();
+        let found = owner
+            .post("/_matrix/client/v3/search", json!({ "search_categories": { "room_events": { "search_term": word, "order_by": "rank" } } }))
+            .await;
+        found.must_ok();
+        search.push(start.elapsed());
+    }
+
+    println!("hearth rooms benchmark (SQLite, loopback, 2 worker threads in the client)");
+    report("createRoom", create);
+    report("send (20 concurrent)", sends);
+    println!(
+        "{:<22} {:.0} events/s ({sent} events in {:.2} s)",
+        "sustained send",
+        sent as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    report("/messages (50)", messages);
+    report(&format!("/search ({}k events)", corpus / 1000), search);
+    println!(
+        "server RSS after the run: {:.1} MiB",
+        hs.rss_bytes().unwrap_or_default() as f64 / 1048576.0
+    );
+}
