@@ -103,17 +103,11 @@ impl Rooms {
         let room_id = create_pdu.room_id.clone();
 
         let mut guard = self.slot(&room_id).lock_owned().await;
-        let room = guard.insert(RoomState {
-            room_id: room_id.clone(),
-            version: version.clone(),
-            rules: rules.clone(),
-            state: Default::default(),
-            entries: Default::default(),
-            state_group: 0,
-            chain_len: 0,
-            extremities: vec![],
-            max_depth: 0,
-        });
+        let room = guard.insert(RoomState::empty(
+            room_id.clone(),
+            version.clone(),
+            rules.clone(),
+        ));
         authorize(room, &create_pdu)?;
         let new_room = NewRoom {
             room_version: version.as_str(),

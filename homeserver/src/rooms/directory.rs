@@ -96,10 +96,7 @@ impl Rooms {
     pub async fn aliases_for(&self, sender: &Sender, room_id: &RoomId) -> Result<Vec<String>> {
         let guard = self.lock_known(room_id, not_in_room).await?;
         let room = guard.as_ref().expect("known room");
-        let world_readable = room
-            .get(&StateEventType::RoomHistoryVisibility, "")
-            .and_then(|p| p.content_str("history_visibility"))
-            .is_some_and(|h| h == "world_readable");
+        let world_readable = room.world_readable();
         if room.membership(sender.user_id.as_str()).as_deref() != Some("join") && !world_readable {
             return Err(not_in_room());
         }

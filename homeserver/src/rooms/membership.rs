@@ -25,6 +25,15 @@ pub enum Moderation {
     Unban,
 }
 
+/// `m.room.member` content without profile fields (for leaving, kicks and unbans).
+fn membership_content(membership: &str, reason: Option<&str>) -> serde_json::Value {
+    let mut content = serde_json::json!({ "membership": membership });
+    if let Some(reason) = reason {
+        content["reason"] = reason.into();
+    }
+    content
+}
+
 impl Rooms {
     /// Resolves a local alias; remote aliases need federation (404 until it lands).
     pub async fn resolve_alias(&self, alias: &RoomAliasId) -> Result<OwnedRoomId> {
@@ -79,10 +88,7 @@ impl Rooms {
             Some("leave") => return Ok(()),
             _ => {}
         }
-        let mut content = serde_json::json!({ "membership": "leave" });
-        if let Some(reason) = reason {
-            content["reason"] = reason.into();
-        }
+        let content = membership_content("leave", reason);
         self.append(
             room,
             sender,
@@ -129,13 +135,7 @@ impl Rooms {
             Moderation::Invite | Moderation::Ban => {
                 self.member_content(membership, target, reason).await?
             }
-            Moderation::Kick | Moderation::Unban => {
-                let mut content = serde_json::json!({ "membership": membership });
-                if let Some(reason) = reason {
-                    content["reason"] = reason.into();
-                }
-                content
-            }
+            Moderation::Kick | Moderation::Unban => membership_content(membership, reason),
         };
         self.append(
             room,

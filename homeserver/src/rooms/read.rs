@@ -161,10 +161,7 @@ impl Rooms {
     pub(super) async fn check_can_read(&self, user_id: &UserId, room_id: &RoomId) -> Result<()> {
         let guard = self.lock_known(room_id, not_in_room).await?;
         let room = guard.as_ref().expect("known room");
-        let world_readable = room
-            .get(&StateEventType::RoomHistoryVisibility, "")
-            .and_then(|p| p.content_str("history_visibility"))
-            .is_some_and(|h| h == "world_readable");
+        let world_readable = room.world_readable();
         drop(guard);
         let known = self
             .store()
@@ -210,10 +207,7 @@ impl Rooms {
         let member = room
             .get(&StateEventType::RoomMember, user_id.as_str())
             .cloned();
-        let world_readable = room
-            .get(&StateEventType::RoomHistoryVisibility, "")
-            .and_then(|p| p.content_str("history_visibility"))
-            .is_some_and(|h| h == "world_readable");
+        let world_readable = room.world_readable();
         drop(guard);
         match member
             .as_ref()

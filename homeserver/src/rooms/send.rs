@@ -9,7 +9,14 @@ use ruma::{
 };
 use serde_json::{Value as JsonValue, json};
 
-use super::{EventDraft, Rooms, build::power_levels, not_in_room, state::parse_stored};
+use tokio::sync::OwnedMutexGuard;
+
+use super::{
+    EventDraft, Rooms,
+    build::power_levels,
+    not_in_room,
+    state::{RoomState, parse_stored},
+};
 use crate::{
     accounts::Sender,
     http::error::{Error, Result},
@@ -26,9 +33,26 @@ fn txn_key<'a>(sender: &'a Sender, scope: &'a str, txn_id: &'a str) -> TxnKey<'a
 }
 
 impl Rooms {
-    async fn replayed(&self, txn: &TxnKey<'_>) -> Result<Option<OwnedEventId>> {
-        let found = self.store().txn_event(txn).await?;
-        Ok(found.and_then(|id| OwnedEventId::try_from(id).ok()))
+    /// Locks the room for a joined sender's transactional request, or gives the event an
+    /// earlier attempt of the same transaction produced. Checked under the room lock, so a
+    /// retry racing the first attempt still finds its event.
+    async fn lock_for_txn(
+        &self,
+        sender: &Sender,
+        room_id: &RoomId,
+        txn: &TxnKey<'_>,
+    ) -> Result<Result<OwnedMutexGuard<Option<RoomState>>, OwnedEventId>> {
+        let guard = self.lock_known(room_id, not_in_room).await?;
+        if let Some(event_id) = self.store().txn_event(txn).await? {
+            return Ok(Err(
+                OwnedEventId::try_from(event_id).map_err(|_| Error::internal())?
+            ));
+        }
+        let room = guard.as_ref().expect("known room");
+        if room.membership(sender.user_id.as_str()).as_deref() != Some("join") {
+            return Err(not_in_room());
+        }
+        Ok(Ok(guard))
     }
 
     /// `PUT /rooms/{roomId}/send/{eventType}/{txnId}`.
@@ -42,18 +66,11 @@ impl Rooms {
     ) -> Result<OwnedEventId> {
         let scope = format!("send/{room_id}/{kind}");
         let txn = txn_key(sender, &scope, txn_id);
-        if let Some(event_id) = self.replayed(&txn).await? {
-            return Ok(event_id);
-        }
-        let mut guard = self.lock_known(room_id, not_in_room).await?;
-        // A retry may have raced the first attempt to the lock.
-        if let Some(event_id) = self.replayed(&txn).await? {
-            return Ok(event_id);
-        }
+        let mut guard = match self.lock_for_txn(sender, room_id, &txn).await? {
+            Ok(guard) => guard,
+            Err(replayed) => return Ok(replayed),
+        };
         let room = guard.as_mut().expect("known room");
-        if room.membership(sender.user_id.as_str()).as_deref() != Some("join") {
-            return Err(not_in_room());
-        }
         let pdu = self
             .append(
                 room,
@@ -145,17 +162,11 @@ impl Rooms {
     ) -> Result<OwnedEventId> {
         let scope = format!("redact/{room_id}/{event_id}");
         let txn = txn_key(sender, &scope, txn_id);
-        if let Some(event_id) = self.replayed(&txn).await? {
-            return Ok(event_id);
-        }
-        let mut guard = self.lock_known(room_id, not_in_room).await?;
-        if let Some(event_id) = self.replayed(&txn).await? {
-            return Ok(event_id);
-        }
+        let mut guard = match self.lock_for_txn(sender, room_id, &txn).await? {
+            Ok(guard) => guard,
+            Err(replayed) => return Ok(replayed),
+        };
         let room = guard.as_mut().expect("known room");
-        if room.membership(sender.user_id.as_str()).as_deref() != Some("join") {
-            return Err(not_in_room());
-        }
         let target = self
             .store()
             .event(event_id.as_str())

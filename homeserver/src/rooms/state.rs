@@ -40,6 +40,28 @@ pub fn version_rules(version: &RoomVersionId) -> Result<RoomVersionRules> {
 }
 
 impl RoomState {
+    /// A room with no events yet (the create event is about to be stored).
+    pub fn empty(room_id: OwnedRoomId, version: RoomVersionId, rules: RoomVersionRules) -> Self {
+        Self {
+            room_id,
+            version,
+            rules,
+            state: HashMap::new(),
+            entries: StateEntries::new(),
+            state_group: 0,
+            chain_len: 0,
+            extremities: vec![],
+            max_depth: 0,
+        }
+    }
+
+    /// Whether anyone may read the room's history (`m.room.history_visibility`).
+    pub fn world_readable(&self) -> bool {
+        self.get(&StateEventType::RoomHistoryVisibility, "")
+            .and_then(|p| p.content_str("history_visibility"))
+            .is_some_and(|h| h == "world_readable")
+    }
+
     /// Loads a room from storage; `None` when Hearth does not know the room.
     pub async fn load(store: &Store, room_id: &OwnedRoomId) -> Result<Option<Self>> {
         let Some(record) = store.room(room_id.as_str()).await? else {

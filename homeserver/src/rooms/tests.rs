@@ -135,17 +135,7 @@ async fn verify_all(store: &Store, rooms: &Rooms, room_id: &OwnedRoomId, version
         .map(|e| serde_json::from_str::<serde_json::Value>(&e.json).unwrap()["type"].to_string())
         .collect();
     assert!(events.len() > 130, "{} events: {kinds:?}", events.len());
-    let mut replay = RoomState {
-        room_id: room_id.clone(),
-        version: version.clone(),
-        rules: rules.clone(),
-        state: Default::default(),
-        entries: Default::default(),
-        state_group: 0,
-        chain_len: 0,
-        extremities: vec![],
-        max_depth: 0,
-    };
+    let mut replay = RoomState::empty(room_id.clone(), version.clone(), rules.clone());
     for stored in events {
         let object = serde_json::from_str(&stored.json).unwrap();
         assert!(

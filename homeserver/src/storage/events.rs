@@ -486,21 +486,8 @@ impl EventStore for Store {
             ("sender", filter.senders.as_deref(), false),
             ("sender", Some(filter.not_senders.as_slice()), true),
         ] {
-            match values {
-                // An empty allow-list matches nothing; an empty deny-list excludes nothing.
-                Some([]) if !negate => return Ok(vec![]),
-                Some([]) | None => {}
-                Some(values) => {
-                    let params: Vec<String> = values
-                        .iter()
-                        .map(|v| {
-                            args.push(v.clone());
-                            format!("${}", args.len())
-                        })
-                        .collect();
-                    let not = if negate { "NOT " } else { "" };
-                    sql.push_str(&format!(" AND {column} {not}IN ({})", params.join(", ")));
-                }
+            if !super::filter_in(&mut sql, &mut args, column, values, negate) {
+                return Ok(vec![]);
             }
         }
         if let Some(contains_url) = filter.contains_url {

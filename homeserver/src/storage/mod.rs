@@ -165,6 +165,34 @@ pub fn now_ms() -> i64 {
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Appends ` AND {column} [NOT] IN ($n, …)` to `sql`, binding `values` through `args`.
+/// `None` adds nothing; an empty allow-list can match nothing, which `false` reports (the
+/// caller then skips the query); an empty deny-list excludes nothing.
+fn filter_in(
+    sql: &mut String,
+    args: &mut Vec<String>,
+    column: &str,
+    values: Option<&[String]>,
+    negate: bool,
+) -> bool {
+    match values {
+        Some([]) => negate,
+        None => true,
+        Some(values) => {
+            let params: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    args.push(v.clone());
+                    format!("${}", args.len())
+                })
+                .collect();
+            let not = if negate { "NOT " } else { "" };
+            sql.push_str(&format!(" AND {column} {not}IN ({})", params.join(", ")));
+            true
+        }
+    }
+}
+
 /// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
 fn like_pattern(term: &str) -> String {
     let mut pattern = String::with_capacity(term.len() + 2);

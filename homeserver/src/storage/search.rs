@@ -144,9 +144,6 @@ impl SearchStore for Store {
         let Some(expression) = match_expression(&q.term) else {
             return Ok((vec![], 0));
         };
-        if q.rooms.is_empty() {
-            return Ok((vec![], 0));
-        }
         let mut args: Vec<String> = vec![expression];
         let (from, matches, rank) = match self.backend {
             Backend::Sqlite => (
@@ -161,36 +158,18 @@ impl SearchStore for Store {
             ),
         };
         let mut filter = String::new();
-        let list = |column: &str, values: &[String], negate: bool, args: &mut Vec<String>| {
-            let params: Vec<String> = values
-                .iter()
-                .map(|v| {
-                    args.push(v.clone());
-                    format!("${}", args.len())
-                })
-                .collect();
-            let not = if negate { "NOT " } else { "" };
-            format!(" AND {column} {not}IN ({})", params.join(", "))
-        };
-        filter.push_str(&list("e.room_id", &q.rooms, false, &mut args));
-        if !q.keys.is_empty() {
-            filter.push_str(&list("s.key", &q.keys, false, &mut args));
-        }
-        match &q.senders {
-            Some(senders) if senders.is_empty() => return Ok((vec![], 0)),
-            Some(senders) => filter.push_str(&list("e.sender", senders, false, &mut args)),
-            None => {}
-        }
-        if !q.not_senders.is_empty() {
-            filter.push_str(&list("e.sender", &q.not_senders, true, &mut args));
-        }
-        match &q.types {
-            Some(types) if types.is_empty() => return Ok((vec![], 0)),
-            Some(types) => filter.push_str(&list("e.type", types, false, &mut args)),
-            None => {}
-        }
-        if !q.not_types.is_empty() {
-            filter.push_str(&list("e.type", &q.not_types, true, &mut args));
+        let keys = (!q.keys.is_empty()).then_some(q.keys.as_slice());
+        for (column, values, negate) in [
+            ("e.room_id", Some(q.rooms.as_slice()), false),
+            ("s.key", keys, false),
+            ("e.sender", q.senders.as_deref(), false),
+            ("e.sender", Some(q.not_senders.as_slice()), true),
+            ("e.type", q.types.as_deref(), false),
+            ("e.type", Some(q.not_types.as_slice()), true),
+        ] {
+            if !super::filter_in(&mut filter, &mut args, column, values, negate) {
+                return Ok((vec![], 0));
+            }
         }
         if let Some(from_ts) = q.from_ts {
             filter.push_str(&format!(" AND e.origin_server_ts >= {from_ts}"));
