@@ -928,3 +928,145 @@ async fn rooms_memberships_and_aliases() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn search_finds_indexed_text_and_forgets_redacted_events() {
+    on_every_backend(|store| async move {
+        let room = "!r:test";
+        let mut head = (0, 0, StateEntries::new(), Vec::new());
+        put_event(
+            &store,
+            room,
+            "$create",
+            "m.room.create",
+            Some(""),
+            "@a:test",
+            &mut head,
+            |_| {},
+        )
+        .await;
+        let texts = [
+            ("$1", "@a:test", "Hot dumplings tonight"),
+            ("$2", "@b:test", "我爱吃饺子"),
+            ("$3", "@b:test", "dumplings again, dumplings!"),
+        ];
+        for (id, sender, text) in texts {
+            put_event(
+                &store,
+                room,
+                id,
+                "m.room.message",
+                None,
+                sender,
+                &mut head,
+                |e| e.search = Some(("content.body", text)),
+            )
+            .await;
+        }
+        put_event(
+            &store,
+            room,
+            "$name",
+            "m.room.name",
+            Some(""),
+            "@a:test",
+            &mut head,
+            |e| e.search = Some(("content.name", "Dumpling club")),
+        )
+        .await;
+        let query = |term: &str| SearchQuery {
+            term: term.into(),
+            rooms: vec![room.into()],
+            limit: 10,
+            ..Default::default()
+        };
+        let ids = |found: (Vec<(StoredEvent, f64)>, u64)| {
+            found
+                .0
+                .into_iter()
+                .map(|(e, _)| e.event_id)
+                .collect::<Vec<_>>()
+        };
+
+        let (found, count) = store.search_events(&query("DUMPLINGS")).await.unwrap();
+        assert_eq!(count, 2);
+        assert_eq!(found[0].0.event_id, "$3", "more occurrences rank higher");
+        assert!(found[0].1 >= found[1].1);
+        assert_eq!(
+            ids(store.search_events(&query("饺子")).await.unwrap()),
+            ["$2"]
+        );
+        assert_eq!(
+            ids(store.search_events(&query("吃饺")).await.unwrap()),
+            ["$2"]
+        );
+        assert!(
+            ids(store.search_events(&query("饺吃")).await.unwrap()).is_empty(),
+            "CJK words are phrases"
+        );
+        assert!(
+            store
+                .search_events(&query("!!!"))
+                .await
+                .unwrap()
+                .0
+                .is_empty()
+        );
+        let names = SearchQuery {
+            keys: vec!["content.name".into()],
+            ..query("club")
+        };
+        assert_eq!(ids(store.search_events(&names).await.unwrap()), ["$name"]);
+        let recent = SearchQuery {
+            order_by_recent: true,
+            ..query("dumplings")
+        };
+        assert_eq!(
+            ids(store.search_events(&recent).await.unwrap()),
+            ["$3", "$1"]
+        );
+        let by_b = SearchQuery {
+            senders: Some(vec!["@b:test".into()]),
+            ..query("dumplings")
+        };
+        assert_eq!(ids(store.search_events(&by_b).await.unwrap()), ["$3"]);
+        let not_b = SearchQuery {
+            not_senders: vec!["@b:test".into()],
+            ..query("dumplings")
+        };
+        assert_eq!(ids(store.search_events(&not_b).await.unwrap()), ["$1"]);
+        let elsewhere = SearchQuery {
+            rooms: vec!["!other:test".into()],
+            ..query("dumplings")
+        };
+        assert!(store.search_events(&elsewhere).await.unwrap().0.is_empty());
+        let future = SearchQuery {
+            from_ts: Some(5000),
+            ..query("dumplings")
+        };
+        assert!(store.search_events(&future).await.unwrap().0.is_empty());
+        let paged = SearchQuery {
+            limit: 1,
+            offset: 1,
+            ..query("dumplings")
+        };
+        assert_eq!(ids(store.search_events(&paged).await.unwrap()), ["$1"]);
+
+        put_event(
+            &store,
+            room,
+            "$redact",
+            "m.room.redaction",
+            None,
+            "@b:test",
+            &mut head,
+            |e| e.redacts = Some("$3"),
+        )
+        .await;
+        assert_eq!(
+            ids(store.search_events(&query("dumplings")).await.unwrap()),
+            ["$1"]
+        );
+    })
+    .await;
+}
