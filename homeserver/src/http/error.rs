@@ -141,7 +141,13 @@ impl std::fmt::Display for Error {
 
 impl From<StorageError> for Error {
     fn from(err: StorageError) -> Self {
-        tracing::error!(error = %err, "storage failure");
+        let conflict = matches!(&err, StorageError::Sqlx(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()));
+        if conflict {
+            // Expected when a client retries a transaction; the caller resolves it.
+            tracing::info!(error = %err, "write conflicted with existing data");
+        } else {
+            tracing::error!(error = %err, "storage failure");
+        }
         Self::internal()
     }
 }

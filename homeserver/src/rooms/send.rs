@@ -33,26 +33,35 @@ fn txn_key<'a>(sender: &'a Sender, scope: &'a str, txn_id: &'a str) -> TxnKey<'a
 }
 
 impl Rooms {
-    /// Locks the room for a joined sender's transactional request, or gives the event an
-    /// earlier attempt of the same transaction produced. Checked under the room lock, so a
-    /// retry racing the first attempt still finds its event.
-    async fn lock_for_txn(
+    /// Locks a room for a request by one of its joined members.
+    async fn lock_joined(
         &self,
         sender: &Sender,
         room_id: &RoomId,
-        txn: &TxnKey<'_>,
-    ) -> Result<Result<OwnedMutexGuard<Option<RoomState>>, OwnedEventId>> {
+    ) -> Result<OwnedMutexGuard<Option<RoomState>>> {
         let guard = self.lock_known(room_id, not_in_room).await?;
-        if let Some(event_id) = self.store().txn_event(txn).await? {
-            return Ok(Err(
-                OwnedEventId::try_from(event_id).map_err(|_| Error::internal())?
-            ));
-        }
         let room = guard.as_ref().expect("known room");
         if room.membership(sender.user_id.as_str()).as_deref() != Some("join") {
             return Err(not_in_room());
         }
-        Ok(Ok(guard))
+        Ok(guard)
+    }
+
+    /// Runs a transactional request. A retry is caught by the unique key on `event_txns`
+    /// inside the write (so first attempts cost no lookup); when an attempt fails, an
+    /// earlier attempt's event, if any, is the answer.
+    async fn idempotent(
+        &self,
+        txn: &TxnKey<'_>,
+        attempt: impl std::future::Future<Output = Result<OwnedEventId>>,
+    ) -> Result<OwnedEventId> {
+        match attempt.await {
+            Ok(event_id) => Ok(event_id),
+            Err(err) => match self.store().txn_event(txn).await? {
+                Some(event_id) => OwnedEventId::try_from(event_id).map_err(|_| Error::internal()),
+                None => Err(err),
+            },
+        }
     }
 
     /// `PUT /rooms/{roomId}/send/{eventType}/{txnId}`.
@@ -66,20 +75,14 @@ impl Rooms {
     ) -> Result<OwnedEventId> {
         let scope = format!("send/{room_id}/{kind}");
         let txn = txn_key(sender, &scope, txn_id);
-        let mut guard = match self.lock_for_txn(sender, room_id, &txn).await? {
-            Ok(guard) => guard,
-            Err(replayed) => return Ok(replayed),
-        };
-        let room = guard.as_mut().expect("known room");
-        let pdu = self
-            .append(
-                room,
-                &sender.user_id,
-                EventDraft::message(kind, content),
-                Some(txn),
-            )
-            .await?;
-        Ok(pdu.event_id.clone())
+        self.idempotent(&txn, async {
+            let mut guard = self.lock_joined(sender, room_id).await?;
+            let room = guard.as_mut().expect("known room");
+            let draft = EventDraft::message(kind, content);
+            let pdu = self.append(room, &sender.user_id, draft, Some(txn)).await?;
+            Ok(pdu.event_id.clone())
+        })
+        .await
     }
 
     /// `PUT /rooms/{roomId}/state/{eventType}/{stateKey}`. Sending the current content
@@ -162,44 +165,44 @@ impl Rooms {
     ) -> Result<OwnedEventId> {
         let scope = format!("redact/{room_id}/{event_id}");
         let txn = txn_key(sender, &scope, txn_id);
-        let mut guard = match self.lock_for_txn(sender, room_id, &txn).await? {
-            Ok(guard) => guard,
-            Err(replayed) => return Ok(replayed),
-        };
-        let room = guard.as_mut().expect("known room");
-        let target = self
-            .store()
-            .event(event_id.as_str())
-            .await?
-            .filter(|e| e.room_id == room_id.as_str())
-            .ok_or_else(|| Error::not_found("Event not found"))?;
-        let target = parse_stored(&room.room_id, target.event_id, target.json)?;
-        let levels = power_levels(room);
-        let allowed = if target.sender == sender.user_id {
-            let in_window =
-                window_ms.is_none_or(|w| now_ms() - i64::from(target.origin_server_ts.0) <= w);
-            if !in_window && !levels.user_can_redact_event_of_other(&sender.user_id) {
-                return Err(Error::forbidden("Too late to redact this event"));
+        self.idempotent(&txn, async {
+            let mut guard = self.lock_joined(sender, room_id).await?;
+            let room = guard.as_mut().expect("known room");
+            let target = self
+                .store()
+                .event(event_id.as_str())
+                .await?
+                .filter(|e| e.room_id == room_id.as_str())
+                .ok_or_else(|| Error::not_found("Event not found"))?;
+            let target = parse_stored(&room.room_id, target.event_id, target.json)?;
+            let levels = power_levels(room);
+            let allowed = if target.sender == sender.user_id {
+                let in_window =
+                    window_ms.is_none_or(|w| now_ms() - i64::from(target.origin_server_ts.0) <= w);
+                if !in_window && !levels.user_can_redact_event_of_other(&sender.user_id) {
+                    return Err(Error::forbidden("Too late to redact this event"));
+                }
+                levels.user_can_redact_own_event(&sender.user_id)
+            } else {
+                levels.user_can_redact_event_of_other(&sender.user_id)
+            };
+            if !allowed {
+                return Err(Error::forbidden("You may not redact this event"));
             }
-            levels.user_can_redact_own_event(&sender.user_id)
-        } else {
-            levels.user_can_redact_event_of_other(&sender.user_id)
-        };
-        if !allowed {
-            return Err(Error::forbidden("You may not redact this event"));
-        }
-        let content = match reason {
-            Some(reason) => json!({ "reason": reason }),
-            None => json!({}),
-        };
-        let draft = EventDraft {
-            kind: TimelineEventType::RoomRedaction,
-            content,
-            state_key: None,
-            redacts: Some(event_id.to_owned()),
-        };
-        let pdu = self.append(room, &sender.user_id, draft, Some(txn)).await?;
-        Ok(pdu.event_id.clone())
+            let content = match reason {
+                Some(reason) => json!({ "reason": reason }),
+                None => json!({}),
+            };
+            let draft = EventDraft {
+                kind: TimelineEventType::RoomRedaction,
+                content,
+                state_key: None,
+                redacts: Some(event_id.to_owned()),
+            };
+            let pdu = self.append(room, &sender.user_id, draft, Some(txn)).await?;
+            Ok(pdu.event_id.clone())
+        })
+        .await
     }
 
     /// Publishes or unpublishes a room in the directory; needs the power to send

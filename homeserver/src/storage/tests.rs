@@ -1070,3 +1070,93 @@ async fn search_finds_indexed_text_and_forgets_redacted_events() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_failed_persist_changes_nothing_and_the_next_one_works() {
+    on_every_backend(|store| async move {
+        let room = "!r:test";
+        let mut head = (0, 0, StateEntries::new(), Vec::new());
+        put_event(
+            &store,
+            room,
+            "$create",
+            "m.room.create",
+            Some(""),
+            "@a:test",
+            &mut head,
+            |_| {},
+        )
+        .await;
+        put_event(
+            &store,
+            room,
+            "$m1",
+            "m.room.message",
+            None,
+            "@a:test",
+            &mut head,
+            |_| {},
+        )
+        .await;
+        let before = store
+            .room_events(room, 0, None, true, 100, &EventFilter::default())
+            .await
+            .unwrap();
+        // The same event ID again violates uniqueness half way through the write.
+        let json = r#"{"type":"m.room.message"}"#;
+        let txn = TxnKey {
+            user_id: "@a:test",
+            device_id: "D",
+            scope: "s",
+            txn_id: "dup",
+        };
+        let duplicate = NewEvent {
+            event_id: "$m1",
+            room_id: room,
+            kind: "m.room.message",
+            state_key: None,
+            sender: "@a:test",
+            origin_server_ts: 1,
+            depth: 3,
+            json,
+            rel_type: None,
+            relates_to: None,
+            contains_url: false,
+            prev_events: &["$m1".to_owned()],
+            state: None,
+            current_group: head.0,
+            membership: None,
+            txn: Some(txn),
+            redacts: None,
+            search: Some(("content.body", "ghost")),
+            new_room: None,
+        };
+        assert!(store.persist_event(&duplicate).await.is_err());
+        assert_eq!(store.txn_event(&txn).await.unwrap(), None);
+        assert_eq!(store.forward_extremities(room).await.unwrap(), ["$m1"]);
+        let query = SearchQuery {
+            term: "ghost".into(),
+            rooms: vec![room.into()],
+            limit: 5,
+            ..Default::default()
+        };
+        assert!(store.search_events(&query).await.unwrap().0.is_empty());
+        put_event(
+            &store,
+            room,
+            "$m2",
+            "m.room.message",
+            None,
+            "@a:test",
+            &mut head,
+            |_| {},
+        )
+        .await;
+        let after = store
+            .room_events(room, 0, None, true, 100, &EventFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(after.len(), before.len() + 1);
+    })
+    .await;
+}
