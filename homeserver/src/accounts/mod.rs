@@ -7,7 +7,11 @@ mod register;
 mod session;
 pub mod uia;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use ruma::{OwnedDeviceId, OwnedServerName, OwnedUserId, UserId};
 
@@ -29,9 +33,23 @@ pub struct Sender {
     pub device_id: OwnedDeviceId,
 }
 
+/// How long a resolved access token is trusted without asking the database again.
+/// Revocations made by this process take effect at once (the cache is cleared for the
+/// user); with several processes, another process's revocation takes up to this long.
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+const TOKEN_CACHE_MAX: usize = 100_000;
+
+#[derive(Clone)]
+struct CachedToken {
+    sender: Sender,
+    expires_ts: Option<i64>,
+    cached_at: Instant,
+}
+
 #[derive(Clone)]
 pub struct Accounts {
     store: Store,
+    tokens: Arc<Mutex<HashMap<String, CachedToken>>>,
     server_name: OwnedServerName,
     registration: Arc<RegistrationConfig>,
     limiters: Arc<Limiters>,
@@ -47,6 +65,7 @@ impl Accounts {
     pub fn new(store: Store, config: &Config) -> Self {
         Self {
             store,
+            tokens: Arc::default(),
             server_name: config.server_name(),
             registration: Arc::new(config.registration.clone()),
             limiters: Arc::new(Limiters {
@@ -63,20 +82,53 @@ impl Accounts {
 
     /// Resolves a bearer token to its user and device.
     pub async fn authenticate(&self, token: &str) -> Result<Sender> {
-        let info = self
-            .store
-            .access_token(&credentials::token_hash(token))
-            .await?
-            .ok_or_else(|| Error::unknown_token(false))?;
-        if info.expires_ts.is_some_and(|expires| expires <= now_ms()) {
+        let hash = credentials::token_hash(token);
+        let cached = self
+            .token_cache()
+            .get(&hash)
+            .filter(|c| c.cached_at.elapsed() < TOKEN_CACHE_TTL)
+            .cloned();
+        let (sender, expires_ts) = match cached {
+            Some(c) => (c.sender, c.expires_ts),
+            None => {
+                let info = self
+                    .store
+                    .access_token(&hash)
+                    .await?
+                    .ok_or_else(|| Error::unknown_token(false))?;
+                let user_id = UserId::parse(&info.user_id)
+                    .map_err(|_| crate::storage::StorageError::Corrupt("token user ID".into()))?;
+                let sender = Sender {
+                    user_id,
+                    device_id: info.device_id.into(),
+                };
+                let mut cache = self.token_cache();
+                if cache.len() >= TOKEN_CACHE_MAX {
+                    cache.clear();
+                }
+                let entry = CachedToken {
+                    sender: sender.clone(),
+                    expires_ts: info.expires_ts,
+                    cached_at: Instant::now(),
+                };
+                cache.insert(hash, entry);
+                (sender, info.expires_ts)
+            }
+        };
+        if expires_ts.is_some_and(|expires| expires <= now_ms()) {
             return Err(Error::unknown_token(true));
         }
-        let user_id = UserId::parse(&info.user_id)
-            .map_err(|_| crate::storage::StorageError::Corrupt("token user ID".into()))?;
-        Ok(Sender {
-            user_id,
-            device_id: info.device_id.into(),
-        })
+        Ok(sender)
+    }
+
+    fn token_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedToken>> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Call after any change to a user's devices or tokens.
+    fn sessions_changed(&self, user_id: &str) {
+        self.token_cache()
+            .retain(|_, c| c.sender.user_id.as_str() != user_id);
     }
 
     /// `@local:ours` from a full user ID or a bare localpart; only our own users.
