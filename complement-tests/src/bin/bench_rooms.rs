@@ -102,6 +102,9 @@ async fn main() {
         user.join(&rooms[i % ROOMS]).await.must_ok();
     }
 
+    // Unloaded send latency: one sender, one request at a time.
+    let single = send_many(owner.clone(), rooms[0].clone(), 300, 999, words.clone()).await;
+
     // Sustained sends: 20 concurrent senders, two per room.
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -165,6 +168,7 @@ async fn main() {
 
     println!("hearth rooms benchmark (SQLite, loopback, 2 worker threads in the client)");
     report("createRoom", create);
+    report("send (one at a time)", single);
     report("send (20 concurrent)", sends);
     println!(
         "{:<22} {:.0} events/s ({sent} events in {:.2} s)",
