@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use super::{Backend, Result, StorageError, Store};
+use super::{Result, StorageError, Store};
 
 /// `(type, state_key) -> event_id`.
 pub type StateEntries = BTreeMap<(String, String), String>;
@@ -233,148 +233,18 @@ async fn insert_state_group(
     Ok((group, chain_len))
 }
 
-/// A bind value of the SQLite persistence script.
-enum Arg<'a> {
-    Text(Option<&'a str>),
-    Int(Option<i64>),
-}
-
-/// Numbered parameters for a script whose statements share one argument list.
-#[derive(Default)]
-struct Args<'a>(Vec<Arg<'a>>);
-
-impl<'a> Args<'a> {
-    fn text(&mut self, value: Option<&'a str>) -> String {
-        self.0.push(Arg::Text(value));
-        format!("${}", self.0.len())
-    }
-    fn int(&mut self, value: Option<i64>) -> String {
-        self.0.push(Arg::Int(value));
-        format!("${}", self.0.len())
-    }
-}
-
-impl Store {
-    /// SQLite: the whole write as one script, in one round trip to the connection's worker
-    /// thread (separate statements cost a thread hand-off each, which dominated send latency).
-    /// Used unless a state snapshot is due or the room is new (those take the general path).
-    async fn persist_event_script(&self, e: &NewEvent<'_>) -> Result<Persisted> {
-        let mut a = Args::default();
-        let event_id = a.text(Some(e.event_id));
-        let room_id = a.text(Some(e.room_id));
-        let kind = a.text(Some(e.kind));
-        let state_key = a.text(e.state_key);
-        let mut sql = String::from("BEGIN IMMEDIATE;\n");
-        let mut chain_len = None;
-        let state_group = match &e.state {
-            Some(update) => {
-                let len = update.prev_chain_len + 1;
-                chain_len = Some(len);
-                let (prev, len) = (a.int(update.prev_group), a.int(Some(len)));
-                sql.push_str(&format!("INSERT INTO state_groups (room_id, prev_group, chain_len) VALUES ({room_id}, {prev}, {len});\n"));
-                sql.push_str(&format!(
-                    "INSERT INTO state_group_entries (group_id, type, state_key, event_id) \
-                     VALUES ((SELECT MAX(id) FROM state_groups), {kind}, {state_key}, {event_id});\n"
-                ));
-                "(SELECT MAX(id) FROM state_groups)".to_owned()
-            }
-            None => a.int(Some(e.current_group)),
-        };
-        sql.push_str(&format!(
-            "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, state_group, json, \
-             rel_type, relates_to, contains_url) VALUES ({event_id}, {room_id}, {kind}, {state_key}, {}, {}, {}, {state_group}, {}, {}, {}, {});\n",
-            a.text(Some(e.sender)),
-            a.int(Some(e.origin_server_ts)),
-            a.int(Some(e.depth)),
-            a.text(Some(e.json)),
-            a.text(e.rel_type),
-            a.text(e.relates_to),
-            a.int(Some(i64::from(e.contains_url))),
-        ));
-        if !e.prev_events.is_empty() {
-            let prev: Vec<String> = e.prev_events.iter().map(|p| a.text(Some(p))).collect();
-            sql.push_str(&format!(
-                "DELETE FROM forward_extremities WHERE room_id = {room_id} AND event_id IN ({});\n",
-                prev.join(", ")
-            ));
-        }
-        sql.push_str(&format!(
-            "INSERT INTO forward_extremities (room_id, event_id) VALUES ({room_id}, {event_id});\n"
-        ));
-        if e.state.is_some() {
-            let membership = a.text(e.membership);
-            sql.push_str(&format!(
-                "INSERT INTO current_state (room_id, type, state_key, event_id, membership) \
-                 VALUES ({room_id}, {kind}, {state_key}, {event_id}, {membership}) ON CONFLICT (room_id, type, state_key) \
-                 DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership;\n"
-            ));
-        }
-        if let Some(txn) = e.txn {
-            sql.push_str(&format!(
-                "INSERT INTO event_txns (user_id, device_id, scope, txn_id, event_id) VALUES ({}, {}, {}, {}, {event_id});\n",
-                a.text(Some(txn.user_id)),
-                a.text(Some(txn.device_id)),
-                a.text(Some(txn.scope)),
-                a.text(Some(txn.txn_id)),
-            ));
-        }
-        let split;
-        if let Some((key, text)) = e.search {
-            split = super::search::split_cjk(text);
-            sql.push_str(&format!(
-                "INSERT INTO event_search (rowid, key, body) \
-                 VALUES ((SELECT stream_ordering FROM events WHERE event_id = {event_id}), {}, {});\n",
-                a.text(Some(key)),
-                a.text(Some(&split)),
-            ));
-        }
-        if let Some(redacts) = e.redacts {
-            let target = a.text(Some(redacts));
-            sql.push_str(&format!(
-                "DELETE FROM event_search WHERE rowid = (SELECT stream_ordering FROM events WHERE event_id = {target});\n\
-                 UPDATE events SET redacted_by = {event_id} WHERE event_id = {target} AND room_id = {room_id} AND redacted_by IS NULL;\n"
-            ));
-        }
-        sql.push_str(&format!(
-            "SELECT stream_ordering, state_group FROM events WHERE event_id = {event_id};\nCOMMIT;"
-        ));
-
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for arg in a.0 {
-            query = match arg {
-                Arg::Text(value) => query.bind(value),
-                Arg::Int(value) => query.bind(value),
-            };
-        }
-        let mut conn = self.write.acquire().await?;
-        match query.fetch_all(&mut *conn).await {
-            Ok(rows) => {
-                let row = rows
-                    .last()
-                    .ok_or_else(|| StorageError::Corrupt("persisted event not found".into()))?;
-                Ok(Persisted {
-                    stream_ordering: row.get(0),
-                    state_group: row.get(1),
-                    chain_len,
-                })
-            }
-            Err(err) => {
-                // Leave the writer connection clean for the next event.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                Err(err.into())
-            }
-        }
-    }
-}
-
 impl EventStore for Store {
     async fn persist_event(&self, e: &NewEvent<'_>) -> Result<Persisted> {
         let snapshot_due = e
             .state
             .as_ref()
             .is_some_and(|u| u.prev_group.is_none() || u.prev_chain_len + 1 >= SNAPSHOT_EVERY);
-        if self.backend == Backend::Sqlite && e.new_room.is_none() && !snapshot_due {
-            return self.persist_event_script(e).await;
+        // SQLite's batching writer (see writer.rs); new rooms and snapshots take the path below.
+        if e.new_room.is_none()
+            && !snapshot_due
+            && let Some(writer) = &self.writer
+        {
+            return writer.persist(e).await;
         }
         let mut tx = self.write.begin().await?;
         if let Some(room) = &e.new_room {

@@ -19,6 +19,7 @@ pub mod test_support;
 mod tests;
 mod uia;
 mod users;
+mod writer;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -72,6 +73,8 @@ pub struct Store {
     read: AnyPool,
     /// Write queries. On SQLite a single connection, so writers queue instead of failing busy.
     write: AnyPool,
+    /// SQLite's batching event writer (`None` on PostgreSQL).
+    writer: Option<writer::EventWriter>,
 }
 
 impl Store {
@@ -90,6 +93,7 @@ impl Store {
                 backend: Backend::Postgres,
                 read: pool.clone(),
                 write: pool,
+                writer: None,
             }
         };
         store.migrate().await?;
@@ -132,10 +136,12 @@ impl Store {
             })
             .connect_with(options)
             .await?;
+        let writer = Some(writer::EventWriter::spawn(write.clone()));
         Ok(Self {
             backend: Backend::Sqlite,
             read,
             write,
+            writer,
         })
     }
 

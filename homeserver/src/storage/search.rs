@@ -24,8 +24,12 @@ pub struct SearchQuery {
     pub offset: u32,
 }
 
+/// Matches are counted up to this many (`count` in the answer is approximate).
+pub const COUNT_LIMIT: u32 = 10_000;
+
 pub trait SearchStore {
-    /// Matching events with their rank (higher is better), and the total number of matches.
+    /// Matching events with their rank (higher is better), and the number of matches (exact
+    /// up to [`COUNT_LIMIT`]).
     async fn search_events(&self, query: &SearchQuery) -> Result<(Vec<(StoredEvent, f64)>, u64)>;
 }
 
@@ -188,7 +192,10 @@ impl SearchStore for Store {
             "SELECT {columns}, {rank} AS rank FROM {from} WHERE {matches}{filter} ORDER BY {order} LIMIT {} OFFSET {}",
             q.limit, q.offset
         );
-        let count_sql = format!("SELECT COUNT(*) FROM {from} WHERE {matches}{filter}");
+        // The spec's count is approximate: counting stops at COUNT_LIMIT matches.
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {matches}{filter} LIMIT {COUNT_LIMIT}) AS hits"
+        );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         let mut count = sqlx::query(sqlx::AssertSqlSafe(count_sql));
         for arg in &args {

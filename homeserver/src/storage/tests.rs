@@ -1160,3 +1160,103 @@ async fn a_failed_persist_changes_nothing_and_the_next_one_works() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_writes_to_many_rooms_are_isolated() {
+    on_every_backend(|store| async move {
+        let rooms: Vec<String> = (0..8).map(|i| format!("!r{i}:test")).collect();
+        let mut heads = Vec::new();
+        for room in &rooms {
+            let mut head = (0, 0, StateEntries::new(), Vec::new());
+            let create = format!("$create-{room}");
+            put_event(
+                &store,
+                room,
+                &create,
+                "m.room.create",
+                Some(""),
+                "@a:test",
+                &mut head,
+                |_| {},
+            )
+            .await;
+            heads.push(head);
+        }
+        // One message per room at once; the one reusing an existing event ID must fail alone.
+        let ids: Vec<String> = (0..8)
+            .map(|i| {
+                if i == 3 {
+                    "$create-!r0:test".to_owned()
+                } else {
+                    format!("$m{i}")
+                }
+            })
+            .collect();
+        let json = r#"{"type":"m.room.message"}"#.to_owned();
+        let writes = rooms
+            .iter()
+            .zip(&ids)
+            .zip(&heads)
+            .map(|((room, id), head)| {
+                let store = store.clone();
+                let (room, id, json, group, prev) = (
+                    room.clone(),
+                    id.clone(),
+                    json.clone(),
+                    head.0,
+                    head.3.clone(),
+                );
+                async move {
+                    let event = NewEvent {
+                        event_id: &id,
+                        room_id: &room,
+                        kind: "m.room.message",
+                        state_key: None,
+                        sender: "@a:test",
+                        origin_server_ts: 1,
+                        depth: 2,
+                        json: &json,
+                        rel_type: None,
+                        relates_to: None,
+                        contains_url: false,
+                        prev_events: &prev,
+                        state: None,
+                        current_group: group,
+                        membership: None,
+                        txn: None,
+                        redacts: None,
+                        search: Some(("content.body", "hello")),
+                        new_room: None,
+                    };
+                    store.persist_event(&event).await.map(|p| p.stream_ordering)
+                }
+            });
+        // Spawned, so they run (and reach the writer) concurrently.
+        let handles: Vec<_> = writes.map(tokio::spawn).collect();
+        let mut results = Vec::new();
+        for handle in handles {
+            results.push(handle.await.unwrap());
+        }
+        assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+        assert!(results[3].is_err());
+        let mut positions: Vec<i64> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        positions.sort();
+        positions.dedup();
+        assert_eq!(
+            positions.len(),
+            7,
+            "every stored event has its own stream position"
+        );
+        for (i, room) in rooms.iter().enumerate() {
+            let events = store
+                .room_events(room, 0, None, true, 10, &EventFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(events.len(), if i == 3 { 1 } else { 2 }, "{room}");
+        }
+    })
+    .await;
+}
