@@ -25,7 +25,7 @@ pub struct SearchQuery {
 }
 
 /// Matches are counted up to this many (`count` in the answer is approximate).
-pub const COUNT_LIMIT: u32 = 10_000;
+pub const COUNT_LIMIT: u32 = 1_000;
 
 pub trait SearchStore {
     /// Matching events with their rank (higher is better), and the number of matches (exact
@@ -153,7 +153,7 @@ impl SearchStore for Store {
             Backend::Sqlite => (
                 "event_search s JOIN events e ON e.stream_ordering = s.rowid",
                 "event_search MATCH $1",
-                "-bm25(event_search)",
+                "-s.rank",
             ),
             Backend::Postgres => (
                 "event_search s JOIN events e ON e.stream_ordering = s.stream_ordering",
