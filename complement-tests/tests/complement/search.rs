@@ -74,6 +74,29 @@ async fn finds_messages_in_joined_rooms_only() {
     );
     assert!(bodies(&search(&alice, json!({ "search_term": "pizza" })).await).is_empty());
 
+    // Every kind with a body is searchable: stickers and polls too.
+    let sticker = format!("/_matrix/client/v3/rooms/{shared}/send/m.sticker/s1");
+    alice
+        .put(
+            &sticker,
+            json!({ "body": "waving otter", "url": "mxc://hs1/otter", "info": {} }),
+        )
+        .await
+        .must_ok();
+    let poll = format!("/_matrix/client/v3/rooms/{shared}/send/m.poll.start/p1");
+    let question = json!({ "m.poll": { "question": { "m.text": [{ "body": "Which dumpling filling?" }] }, "answers": [] } });
+    alice.put(&poll, question).await.must_ok();
+    let kinds = search(&bob, json!({ "search_term": "otter" })).await;
+    assert_eq!(
+        kinds.must_ok()["search_categories"]["room_events"]["results"][0]["result"]["type"],
+        "m.sticker"
+    );
+    let polls = search(&bob, json!({ "search_term": "filling" })).await;
+    assert_eq!(
+        polls.must_ok()["search_categories"]["room_events"]["results"][0]["result"]["type"],
+        "m.poll.start"
+    );
+
     let by_sender = search(
         &alice,
         json!({ "search_term": "dumplings", "filter": { "senders": ["@bob:hs1"] } }),

@@ -253,17 +253,36 @@ impl Rooms {
 
 /// The text of an event that full-text search indexes, with its key.
 fn search_text<'a>(kind: &str, content: &'a JsonValue) -> Option<(&'static str, &'a str)> {
-    let (key, field) = match kind {
-        "m.room.message" => ("content.body", "body"),
-        "m.room.name" => ("content.name", "name"),
-        "m.room.topic" => ("content.topic", "topic"),
-        _ => return None,
+    let text = match kind {
+        "m.room.name" => ("content.name", content.get("name")?),
+        "m.room.topic" => ("content.topic", content.get("topic")?),
+        // Any message-like event with a body: messages, stickers, and extensible events
+        // (polls) through their `m.text` fallback.
+        _ => {
+            let body = content
+                .get("body")
+                .or_else(|| content.get("m.text")?.get(0)?.get("body"))
+                .or_else(|| {
+                    content
+                        .get("m.poll")?
+                        .get("question")?
+                        .get("m.text")?
+                        .get(0)?
+                        .get("body")
+                })
+                .or_else(|| {
+                    content
+                        .get("org.matrix.msc3381.poll.start")?
+                        .get("question")?
+                        .get("body")
+                })?;
+            ("content.body", body)
+        }
     };
-    content
-        .get(field)?
+    text.1
         .as_str()
-        .filter(|text| !text.is_empty())
-        .map(|text| (key, text))
+        .filter(|t| !t.is_empty())
+        .map(|t| (text.0, t))
 }
 
 fn sign_error(e: impl std::fmt::Display) -> Error {
