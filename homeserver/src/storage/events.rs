@@ -183,7 +183,8 @@ pub(super) fn stored_event_columns(alias: &str) -> String {
         .join(", ")
 }
 
-fn stored_event(row: &AnyRow) -> StoredEvent {
+/// A row of [`EVENT_COLUMNS`] (first in the select list).
+pub(super) fn stored_event(row: &AnyRow) -> StoredEvent {
     StoredEvent {
         stream_ordering: row.get(0),
         event_id: row.get(1),

@@ -4,7 +4,10 @@
 
 use sqlx::{Any, Row, Transaction};
 
-use super::{Backend, Result, Store, StoredEvent, events::stored_event_columns};
+use super::{
+    Backend, Result, Store, StoredEvent,
+    events::{stored_event, stored_event_columns},
+};
 
 /// What to look for, where, and how to order it.
 #[derive(Debug, Clone, Default)]
@@ -207,15 +210,10 @@ impl SearchStore for Store {
         let found = rows
             .iter()
             .map(|row| {
-                let event = StoredEvent {
-                    stream_ordering: row.get(0),
-                    event_id: row.get(1),
-                    room_id: row.get(2),
-                    json: row.get(3),
-                    redacted_by: row.get(4),
-                    state_group: row.get(5),
-                };
-                (event, row.try_get::<f64, _>(6).unwrap_or_default())
+                (
+                    stored_event(row),
+                    row.try_get::<f64, _>(6).unwrap_or_default(),
+                )
             })
             .collect();
         Ok((found, u64::try_from(total).unwrap_or_default()))

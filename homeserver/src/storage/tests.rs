@@ -550,6 +550,37 @@ async fn put_event(
     persisted
 }
 
+/// A message event with nothing but what storage needs.
+fn message<'a>(
+    event_id: &'a str,
+    room_id: &'a str,
+    json: &'a str,
+    current_group: i64,
+    prev_events: &'a [String],
+) -> NewEvent<'a> {
+    NewEvent {
+        event_id,
+        room_id,
+        kind: "m.room.message",
+        state_key: None,
+        sender: "@a:test",
+        origin_server_ts: 1,
+        depth: 2,
+        json,
+        rel_type: None,
+        relates_to: None,
+        contains_url: false,
+        prev_events,
+        state: None,
+        current_group,
+        membership: None,
+        txn: None,
+        redacts: None,
+        search: None,
+        new_room: None,
+    }
+}
+
 #[tokio::test]
 async fn signing_keys_are_stored_once() {
     on_every_backend(|store| async move {
@@ -1110,26 +1141,12 @@ async fn a_failed_persist_changes_nothing_and_the_next_one_works() {
             scope: "s",
             txn_id: "dup",
         };
+        let prev = ["$m1".to_owned()];
         let duplicate = NewEvent {
-            event_id: "$m1",
-            room_id: room,
-            kind: "m.room.message",
-            state_key: None,
-            sender: "@a:test",
-            origin_server_ts: 1,
             depth: 3,
-            json,
-            rel_type: None,
-            relates_to: None,
-            contains_url: false,
-            prev_events: &["$m1".to_owned()],
-            state: None,
-            current_group: head.0,
-            membership: None,
             txn: Some(txn),
-            redacts: None,
             search: Some(("content.body", "ghost")),
-            new_room: None,
+            ..message("$m1", room, json, head.0, &prev)
         };
         assert!(store.persist_event(&duplicate).await.is_err());
         assert_eq!(store.txn_event(&txn).await.unwrap(), None);
@@ -1208,25 +1225,8 @@ async fn concurrent_writes_to_many_rooms_are_isolated() {
                 );
                 async move {
                     let event = NewEvent {
-                        event_id: &id,
-                        room_id: &room,
-                        kind: "m.room.message",
-                        state_key: None,
-                        sender: "@a:test",
-                        origin_server_ts: 1,
-                        depth: 2,
-                        json: &json,
-                        rel_type: None,
-                        relates_to: None,
-                        contains_url: false,
-                        prev_events: &prev,
-                        state: None,
-                        current_group: group,
-                        membership: None,
-                        txn: None,
-                        redacts: None,
                         search: Some(("content.body", "hello")),
-                        new_room: None,
+                        ..message(&id, &room, &json, group, &prev)
                     };
                     store.persist_event(&event).await.map(|p| p.stream_ordering)
                 }
