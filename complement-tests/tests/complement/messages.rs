@@ -125,6 +125,9 @@ async fn filters_select_types_senders_and_urls() {
             .iter()
             .all(|e| e["type"] != "m.room.message")
     );
+    // `*` is the spec's wildcard.
+    let room_types = get(json!({ "types": ["m.room.mess*"], "senders": ["@bob:hs1"] })).await;
+    assert_eq!(bodies(&room_types), vec!["pic", "from bob"]);
     let lazy = get(json!({ "types": ["m.room.message"], "lazy_load_members": true })).await;
     let members: Vec<_> = lazy.must_ok()["state"]
         .as_array()

@@ -117,7 +117,7 @@ impl Store {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000;",
+                         PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON;",
                     )
                     .await?;
                     Ok(())
@@ -129,7 +129,7 @@ impl Store {
             .max_connections(max_connections)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1;")
+                    conn.execute("PRAGMA busy_timeout = 10000; PRAGMA query_only = 1; PRAGMA case_sensitive_like = ON;")
                         .await?;
                     Ok(())
                 })
@@ -171,9 +171,11 @@ pub fn now_ms() -> i64 {
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Appends ` AND {column} [NOT] IN ($n, …)` to `sql`, binding `values` through `args`.
-/// `None` adds nothing; an empty allow-list can match nothing, which `false` reports (the
-/// caller then skips the query); an empty deny-list excludes nothing.
+/// Appends ` AND [NOT] ({column} IN ($n, …) OR {column} LIKE $m …)` to `sql`, binding
+/// `values` through `args`. A `*` in a value is the spec's wildcard for any sequence of
+/// characters (`m.room.*`). `None` adds nothing; an empty allow-list can match nothing,
+/// which `false` reports (the caller then skips the query); an empty deny-list excludes
+/// nothing. LIKE is case-sensitive on both engines (SQLite: `case_sensitive_like`).
 fn filter_in(
     sql: &mut String,
     args: &mut Vec<String>,
@@ -181,22 +183,39 @@ fn filter_in(
     values: Option<&[String]>,
     negate: bool,
 ) -> bool {
-    match values {
-        Some([]) => negate,
-        None => true,
-        Some(values) => {
-            let params: Vec<String> = values
-                .iter()
-                .map(|v| {
-                    args.push(v.clone());
-                    format!("${}", args.len())
-                })
-                .collect();
-            let not = if negate { "NOT " } else { "" };
-            sql.push_str(&format!(" AND {column} {not}IN ({})", params.join(", ")));
-            true
-        }
+    let values = match values {
+        Some([]) => return negate,
+        None => return true,
+        Some(values) => values,
+    };
+    let mut bind = |value: String| {
+        args.push(value);
+        format!("${}", args.len())
+    };
+    let (patterns, exact): (Vec<&String>, Vec<&String>) =
+        values.iter().partition(|v| v.contains('*'));
+    let mut alternatives = Vec::new();
+    if !exact.is_empty() {
+        let params: Vec<String> = exact.into_iter().map(|v| bind(v.clone())).collect();
+        alternatives.push(format!("{column} IN ({})", params.join(", ")));
     }
+    for pattern in patterns {
+        let mut like = String::with_capacity(pattern.len());
+        for c in pattern.chars() {
+            match c {
+                '*' => like.push('%'),
+                '%' | '_' | '\\' => {
+                    like.push('\\');
+                    like.push(c);
+                }
+                c => like.push(c),
+            }
+        }
+        alternatives.push(format!("{column} LIKE {} ESCAPE '\\'", bind(like)));
+    }
+    let not = if negate { "NOT " } else { "" };
+    sql.push_str(&format!(" AND {not}({})", alternatives.join(" OR ")));
+    true
 }
 
 /// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.

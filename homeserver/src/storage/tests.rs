@@ -798,6 +798,74 @@ async fn events_state_groups_and_timeline() {
                 .len(),
             4
         );
+        // `*` is a wildcard; matching is case-sensitive; `%` and `_` are literal.
+        let wild = |types: &[&str], not: bool| {
+            let list: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+            if not {
+                EventFilter {
+                    not_types: list,
+                    ..Default::default()
+                }
+            } else {
+                EventFilter {
+                    types: Some(list),
+                    ..Default::default()
+                }
+            }
+        };
+        let count = |events: Vec<StoredEvent>| events.len() as i64;
+        assert_eq!(
+            count(
+                store
+                    .room_events(room, 0, None, true, 1000, &wild(&["m.room.n*"], false))
+                    .await
+                    .unwrap()
+            ),
+            SNAPSHOT_EVERY + 5
+        );
+        assert_eq!(
+            count(
+                store
+                    .room_events(room, 0, None, true, 1000, &wild(&["m.room.*", "x"], false))
+                    .await
+                    .unwrap()
+            ),
+            all.len() as i64
+        );
+        assert_eq!(
+            count(
+                store
+                    .room_events(room, 0, None, true, 1000, &wild(&["M.ROOM.*"], false))
+                    .await
+                    .unwrap()
+            ),
+            0
+        );
+        assert_eq!(
+            count(
+                store
+                    .room_events(room, 0, None, true, 1000, &wild(&["m.room_*"], false))
+                    .await
+                    .unwrap()
+            ),
+            0
+        );
+        assert_eq!(
+            count(
+                store
+                    .room_events(
+                        room,
+                        0,
+                        None,
+                        true,
+                        1000,
+                        &wild(&["*.name", "m.room.create"], true)
+                    )
+                    .await
+                    .unwrap()
+            ),
+            3
+        );
         let to = all[3].stream_ordering;
         assert_eq!(
             store
