@@ -128,6 +128,17 @@ async fn filters_select_types_senders_and_urls() {
     // `*` is the spec's wildcard.
     let room_types = get(json!({ "types": ["m.room.mess*"], "senders": ["@bob:hs1"] })).await;
     assert_eq!(bodies(&room_types), vec!["pic", "from bob"]);
+    // Members as they were when they spoke: bob renames himself after his messages.
+    bob.put(
+        "/_matrix/client/v3/profile/@bob:hs1/displayname",
+        json!({ "displayname": "Robert" }),
+    )
+    .await
+    .must_ok();
+    let member = json!({ "membership": "join", "displayname": "Robert" });
+    bob.put_state(&room, "m.room.member", "@bob:hs1", member)
+        .await
+        .must_ok();
     let lazy = get(json!({ "types": ["m.room.message"], "lazy_load_members": true })).await;
     let members: Vec<_> = lazy.must_ok()["state"]
         .as_array()
@@ -136,4 +147,14 @@ async fn filters_select_types_senders_and_urls() {
         .map(|e| e["state_key"].clone())
         .collect();
     assert_eq!(members.len(), 2, "{members:?}");
+    let bobs = lazy.json["state"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["state_key"] == "@bob:hs1")
+        .unwrap();
+    assert!(
+        bobs["content"].get("displayname").is_none(),
+        "bob's member event at his messages: {bobs}"
+    );
 }

@@ -9,7 +9,7 @@ use ruma::{
 };
 use serde_json::{Map, Value as JsonValue};
 
-use super::{Rooms, not_in_room, pdu::Pdu, state::parse_stored};
+use super::{Rooms, not_in_room, state::parse_stored};
 use crate::{
     http::error::{Error, Result},
     storage::{EventFilter, EventStore, RoomStore, StoredEvent},
@@ -376,31 +376,37 @@ impl Rooms {
                 break;
             }
         }
-        let senders: Vec<String> = chunk_stored
-            .iter()
-            .filter_map(|e| {
-                serde_json::from_str::<JsonValue>(&e.json).ok()?["sender"]
-                    .as_str()
-                    .map(str::to_owned)
-            })
-            .collect();
+        // For lazy loading: each sender's member event as it was at their (first) event here.
+        let mut senders: Vec<(String, i64)> = Vec::new();
+        for event in &chunk_stored {
+            let sender = serde_json::from_str::<JsonValue>(&event.json)
+                .ok()
+                .and_then(|j| j["sender"].as_str().map(str::to_owned));
+            if let Some(sender) = sender
+                && !senders.iter().any(|(s, _)| *s == sender)
+            {
+                senders.push((sender, event.state_group));
+            }
+        }
         let chunk = self
             .to_client(&room_id.to_owned(), &rules, chunk_stored, user_id.as_str())
             .await?;
         let mut state = Vec::new();
         if lazy_load_members {
-            let guard = self.lock_known(room_id, not_in_room).await?;
-            let room = guard.as_ref().expect("known room");
-            let mut seen = std::collections::HashSet::new();
-            let members: Vec<&Pdu> = senders
-                .iter()
-                .filter(|s| seen.insert(s.as_str()))
-                .filter_map(|s| room.get(&StateEventType::RoomMember, s).map(|p| &**p))
-                .collect();
-            state = members
-                .iter()
-                .map(|p| p.to_client(&rules, None, Map::new()))
-                .collect();
+            let mut ids = Vec::new();
+            for (sender, group) in senders {
+                let key = [("m.room.member".to_owned(), sender)];
+                ids.extend(
+                    self.store()
+                        .state_at(group, Some(&key))
+                        .await?
+                        .into_values(),
+                );
+            }
+            let stored = self.store().events(&ids).await?;
+            state = self
+                .plain_client_events(&room_id.to_owned(), &rules, stored)
+                .await?;
         }
         Ok(MessagesPage {
             start: token(start),
