@@ -13,18 +13,24 @@ use crate::{
     storage::Store,
 };
 
-/// Initialises `tracing` from the `[logging]` section (`RUST_LOG` wins when set).
-pub fn init_logging(config: &Config) {
+/// Initialises `tracing` from the `[logging]` section (`RUST_LOG` wins when set). Keep the
+/// returned guard alive: dropping it flushes the log.
+pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.logging.level));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Log lines are written by a background thread: a request never waits on stderr.
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer)
+        .with_ansi(ansi);
     if config.logging.format == "json" {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 /// Runs the homeserver until SIGTERM or Ctrl-C, then drains connections and closes storage.
