@@ -47,14 +47,13 @@ pub(super) struct Visibility<'a> {
 }
 
 impl<'a> Visibility<'a> {
-    pub(super) async fn new(rooms: &'a Rooms, room_id: &RoomId, user_id: &'a str) -> Result<Self> {
-        let membership = rooms.store().membership(room_id.as_str(), user_id).await?;
-        Ok(Self {
+    pub(super) fn new(rooms: &'a Rooms, user_id: &'a str, joined_now: bool) -> Self {
+        Self {
             rooms,
             user_id,
-            joined_now: membership.as_deref() == Some("join"),
+            joined_now,
             by_group: HashMap::new(),
-        })
+        }
     }
 
     /// Spec: world_readable → anyone; shared → members at the event, or members now;
@@ -158,19 +157,24 @@ impl Rooms {
 
     /// Anyone who has been in the room (history visibility then filters events), or anyone
     /// at all in a world-readable room.
-    pub(super) async fn check_can_read(&self, user_id: &UserId, room_id: &RoomId) -> Result<()> {
-        let guard = self.lock_known(room_id, not_in_room).await?;
-        let room = guard.as_ref().expect("known room");
-        let world_readable = room.world_readable();
-        drop(guard);
-        let known = self
-            .store()
-            .membership(room_id.as_str(), user_id.as_str())
-            .await?;
-        if known.is_none() && !world_readable {
+    pub(super) async fn check_can_read(&self, user_id: &UserId, room_id: &RoomId) -> Result<bool> {
+        let (membership, world_readable) = self.membership_now(user_id, room_id).await?;
+        if membership.is_none() && !world_readable {
             return Err(not_in_room());
         }
-        Ok(())
+        Ok(membership.as_deref() == Some("join"))
+    }
+
+    /// The user's current membership and whether the room is world-readable, from the
+    /// room's cached state.
+    pub(super) async fn membership_now(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+    ) -> Result<(Option<String>, bool)> {
+        let guard = self.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_ref().expect("known room");
+        Ok((room.membership(user_id.as_str()), room.world_readable()))
     }
 
     /// `GET /rooms/{roomId}/event/{eventId}`.
@@ -188,7 +192,12 @@ impl Rooms {
             .await?
             .filter(|e| e.room_id == room_id.as_str())
             .ok_or_else(not_found)?;
-        let mut visibility = Visibility::new(self, room_id, user_id.as_str()).await?;
+        let (membership, _) = self.membership_now(user_id, room_id).await?;
+        let mut visibility = Visibility::new(
+            self,
+            user_id.as_str(),
+            membership.as_deref() == Some("join"),
+        );
         if !visibility.allows(stored.state_group).await? {
             return Err(not_found());
         }
@@ -340,8 +349,8 @@ impl Rooms {
         lazy_load_members: bool,
     ) -> Result<MessagesPage> {
         let rules = self.rules_of(room_id).await?;
-        let mut visibility = Visibility::new(self, room_id, user_id.as_str()).await?;
-        self.check_can_read(user_id, room_id).await?;
+        let joined_now = self.check_can_read(user_id, room_id).await?;
+        let mut visibility = Visibility::new(self, user_id.as_str(), joined_now);
         let start = match from {
             Some(from) => parse_token(from)?,
             None if forward => 0,

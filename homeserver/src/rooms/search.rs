@@ -65,10 +65,14 @@ impl Rooms {
             let room_id =
                 OwnedRoomId::try_from(stored.room_id.clone()).map_err(|_| Error::internal())?;
             if !visibility.contains_key(room_id.as_str()) {
-                visibility.insert(
-                    room_id.to_string(),
-                    Visibility::new(self, &room_id, user_id.as_str()).await?,
-                );
+                visibility.insert(room_id.to_string(), {
+                    let (membership, _) = self.membership_now(user_id, &room_id).await?;
+                    Visibility::new(
+                        self,
+                        user_id.as_str(),
+                        membership.as_deref() == Some("join"),
+                    )
+                });
             }
             let allowed = visibility
                 .get_mut(room_id.as_str())

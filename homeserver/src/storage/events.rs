@@ -183,6 +183,22 @@ pub(super) fn stored_event_columns(alias: &str) -> String {
         .join(", ")
 }
 
+impl Store {
+    /// Runs a `SELECT {EVENT_COLUMNS} …` built with `$N` placeholders for `args`.
+    async fn fetch_events(&self, sql: String, args: &[String]) -> Result<Vec<StoredEvent>> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for arg in args {
+            query = query.bind(arg);
+        }
+        Ok(query
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(stored_event)
+            .collect())
+    }
+}
+
 /// A row of [`EVENT_COLUMNS`] (first in the select list).
 pub(super) fn stored_event(row: &AnyRow) -> StoredEvent {
     StoredEvent {
@@ -361,11 +377,7 @@ impl EventStore for Store {
                 "SELECT {EVENT_COLUMNS} FROM events WHERE event_id IN ({})",
                 placeholders.join(", ")
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(id);
-            }
-            found.extend(query.fetch_all(&self.read).await?.iter().map(stored_event));
+            found.extend(self.fetch_events(sql, chunk).await?);
         }
         let position: std::collections::HashMap<&str, usize> = event_ids
             .iter()
@@ -506,16 +518,7 @@ impl EventStore for Store {
             sql.push_str(&format!(" AND contains_url = {}", i64::from(contains_url)));
         }
         sql.push_str(&format!(" ORDER BY stream_ordering {order} LIMIT {limit}"));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for arg in &args {
-            query = query.bind(arg);
-        }
-        Ok(query
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(stored_event)
-            .collect())
+        self.fetch_events(sql, &args).await
     }
 
     async fn state_group_at(&self, room_id: &str, at: i64) -> Result<Option<i64>> {
@@ -590,16 +593,7 @@ impl EventStore for Store {
             sql.push_str(&format!(" AND stream_ordering {to_cmp} {to}"));
         }
         sql.push_str(&format!(" ORDER BY stream_ordering {order} LIMIT {limit}"));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for arg in &args {
-            query = query.bind(arg);
-        }
-        Ok(query
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(stored_event)
-            .collect())
+        self.fetch_events(sql, &args).await
     }
 
     async fn relation_summaries(
