@@ -550,6 +550,23 @@ async fn put_event(
     persisted
 }
 
+/// Creates `room` (its create event `$create`) and returns its head for [`put_event`].
+async fn new_room(store: &Store, room: &str) -> (i64, i64, StateEntries, Vec<String>) {
+    let mut head = (0, 0, StateEntries::new(), Vec::new());
+    put_event(
+        store,
+        room,
+        "$create",
+        "m.room.create",
+        Some(""),
+        "@a:test",
+        &mut head,
+        |_| {},
+    )
+    .await;
+    head
+}
+
 /// A message event with nothing but what storage needs.
 fn message<'a>(
     event_id: &'a str,
@@ -913,18 +930,7 @@ async fn events_state_groups_and_timeline() {
 async fn rooms_memberships_and_aliases() {
     on_every_backend(|store| async move {
         let room = "!r:test";
-        let mut head = (0, 0, StateEntries::new(), Vec::new());
-        put_event(
-            &store,
-            room,
-            "$create",
-            "m.room.create",
-            Some(""),
-            "@a:test",
-            &mut head,
-            |_| {},
-        )
-        .await;
+        let mut head = new_room(&store, room).await;
         put_event(
             &store,
             room,
@@ -1032,18 +1038,7 @@ async fn rooms_memberships_and_aliases() {
 async fn search_finds_indexed_text_and_forgets_redacted_events() {
     on_every_backend(|store| async move {
         let room = "!r:test";
-        let mut head = (0, 0, StateEntries::new(), Vec::new());
-        put_event(
-            &store,
-            room,
-            "$create",
-            "m.room.create",
-            Some(""),
-            "@a:test",
-            &mut head,
-            |_| {},
-        )
-        .await;
+        let mut head = new_room(&store, room).await;
         let texts = [
             ("$1", "@a:test", "Hot dumplings tonight"),
             ("$2", "@b:test", "我爱吃饺子"),
@@ -1174,18 +1169,7 @@ async fn search_finds_indexed_text_and_forgets_redacted_events() {
 async fn a_failed_persist_changes_nothing_and_the_next_one_works() {
     on_every_backend(|store| async move {
         let room = "!r:test";
-        let mut head = (0, 0, StateEntries::new(), Vec::new());
-        put_event(
-            &store,
-            room,
-            "$create",
-            "m.room.create",
-            Some(""),
-            "@a:test",
-            &mut head,
-            |_| {},
-        )
-        .await;
+        let mut head = new_room(&store, room).await;
         put_event(
             &store,
             room,
