@@ -295,6 +295,52 @@ impl Client {
             .to_owned()
     }
 
+    /// `GET /sync` with `since` (when given) and extra query parameters (`timeout=0&…`).
+    pub async fn sync(&self, since: Option<&str>, query: &str) -> RawResponse {
+        let mut path = format!("/_matrix/client/v3/sync?{query}");
+        if let Some(since) = since {
+            path.push_str(&format!("&since={since}"));
+        }
+        self.get(&path).await
+    }
+
+    /// Long-polls `/sync` from `since` until `check` finds what it wants in a response, and
+    /// leaves `since` at that response's `next_batch`. Fails after 20 s. Never sleeps: each
+    /// round waits on the server for news.
+    pub async fn must_sync_until<T>(
+        &self,
+        since: &mut Option<String>,
+        what: &str,
+        mut check: impl FnMut(&Value) -> Option<T>,
+    ) -> T {
+        self.must_sync_until_with(since, "", what, &mut check).await
+    }
+
+    /// [`Client::must_sync_until`] with extra query parameters (a filter, say).
+    pub async fn must_sync_until_with<T>(
+        &self,
+        since: &mut Option<String>,
+        query: &str,
+        what: &str,
+        check: &mut impl FnMut(&Value) -> Option<T>,
+    ) -> T {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let response = self
+                .sync(since.as_deref(), &format!("timeout=5000&{query}"))
+                .await;
+            let body = response.must_ok().clone();
+            *since = Some(body["next_batch"].as_str().expect("next_batch").to_owned());
+            if let Some(found) = check(&body) {
+                return found;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out syncing until: {what}; last response: {body:#}"
+            );
+        }
+    }
+
     /// `POST /join/{roomIdOrAlias}`, answer unchecked.
     pub async fn join(&self, room: &str) -> RawResponse {
         let room = room.replace('#', "%23");

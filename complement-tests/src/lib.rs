@@ -39,3 +39,34 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The timeline events of a joined room in a sync response (empty when the room is absent).
+pub fn sync_timeline(sync: &Value, room_id: &str) -> Vec<Value> {
+    sync["rooms"]["join"][room_id]["timeline"]["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Ephemeral events of one type in a joined room of a sync response.
+pub fn sync_ephemeral(sync: &Value, room_id: &str, kind: &str) -> Vec<Value> {
+    sync["rooms"]["join"][room_id]["ephemeral"]["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .filter(|e| e["type"] == kind)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The bodies of the `m.room.message` events in a list of events.
+pub fn bodies(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "m.room.message")
+        .filter_map(|e| e["content"]["body"].as_str().map(str::to_owned))
+        .collect()
+}

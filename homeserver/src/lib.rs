@@ -8,3 +8,4 @@ pub mod ratelimit;
 pub mod rooms;
 pub mod server;
 pub mod storage;
+pub mod sync;

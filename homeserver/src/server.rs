@@ -40,7 +40,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let metrics = Arc::new(Metrics::default());
     let signing_key = crate::rooms::load_signing_key(&store).await?;
     tracing::info!(key_id = %signing_key.key_id(), "signing key ready");
-    let state = AppState::new(store.clone(), &config, signing_key);
+    let state = AppState::new(store.clone(), &config, signing_key).await?;
 
     let client = TcpListener::bind(config.listeners.client)
         .await

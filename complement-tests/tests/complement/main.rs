@@ -15,3 +15,4 @@ mod relations;
 mod rooms;
 mod search;
 mod stock_client;
+mod sync;

@@ -17,7 +17,14 @@ use http::{HeaderValue, Method, StatusCode, header};
 use tracing::{Instrument, field::Empty};
 
 use self::metrics::Metrics;
-use crate::{accounts::Accounts, config::Config, profiles::Profiles, rooms::Rooms, storage::Store};
+use crate::{
+    accounts::Accounts,
+    config::Config,
+    profiles::Profiles,
+    rooms::Rooms,
+    storage::{StorageError, Store},
+    sync::{Streams, SyncEngine},
+};
 
 /// Shared state; handlers take only the parts they use through `FromRef`.
 #[derive(Clone)]
@@ -25,6 +32,7 @@ pub struct AppState {
     pub accounts: Accounts,
     pub profiles: Profiles,
     pub rooms: Rooms,
+    pub sync: SyncEngine,
     pub server: Arc<ServerInfo>,
     pub max_request_bytes: usize,
 }
@@ -36,20 +44,26 @@ pub struct ServerInfo {
 }
 
 impl AppState {
-    pub fn new(
+    pub async fn new(
         store: Store,
         config: &Config,
         signing_key: hearth_federation::keys::SigningKey,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, StorageError> {
+        let streams = Streams::load(&store).await?;
+        let rooms = Rooms::new(store.clone(), config, signing_key, streams);
+        let sync = SyncEngine::new(store.clone(), rooms.clone())
+            .await
+            .map_err(|e| StorageError::Corrupt(format!("cannot start the sync engine: {e:?}")))?;
+        Ok(Self {
             accounts: Accounts::new(store.clone(), config),
-            profiles: Profiles::new(store.clone(), config.server_name()),
-            rooms: Rooms::new(store, config, signing_key),
+            profiles: Profiles::new(store, config.server_name()),
+            rooms,
+            sync,
             server: Arc::new(ServerInfo {
                 public_baseurl: config.server.public_baseurl.clone(),
             }),
             max_request_bytes: config.limits.max_request_bytes,
-        }
+        })
     }
 }
 
@@ -66,6 +80,11 @@ impl FromRef<AppState> for Profiles {
 impl FromRef<AppState> for Rooms {
     fn from_ref(state: &AppState) -> Self {
         state.rooms.clone()
+    }
+}
+impl FromRef<AppState> for SyncEngine {
+    fn from_ref(state: &AppState) -> Self {
+        state.sync.clone()
     }
 }
 impl FromRef<AppState> for Arc<ServerInfo> {

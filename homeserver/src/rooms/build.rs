@@ -210,9 +210,11 @@ impl Rooms {
         let prev_events: Vec<String> = room.extremities.iter().map(ToString::to_string).collect();
         let event_id = pdu.event_id.to_string();
         let redacts = pdu.redacts.as_ref().map(ToString::to_string);
+        let position = self.inner.streams.events.allocate(1);
         let persisted = self
             .store()
             .persist_event(&NewEvent {
+                stream_ordering: position.first(),
                 event_id: &event_id,
                 room_id: pdu.room_id.as_str(),
                 kind: &kind,
@@ -247,6 +249,17 @@ impl Rooms {
         room.extremities = vec![pdu.event_id.clone()];
         room.max_depth = i64::from(pdu.depth);
         room.apply(pdu.clone());
+        // Members see it; so does the target of a membership change (a kicked user, say).
+        let mut wake = room.joined_or_invited().as_ref().clone();
+        if membership.is_some()
+            && let Some(target) = pdu
+                .state_key
+                .as_deref()
+                .and_then(|k| ruma::OwnedUserId::try_from(k).ok())
+        {
+            wake.push(target);
+        }
+        position.finish(wake);
         Ok(pdu)
     }
 }

@@ -11,6 +11,7 @@ mod relations;
 mod search;
 mod send;
 pub mod state;
+mod sync;
 #[cfg(test)]
 mod tests;
 mod upgrade;
@@ -30,10 +31,12 @@ pub use self::{
     read::{MessagesPage, parse_token, token},
     relations::{ContextPage, RelationsPage},
     search::RoomEventSearch,
+    sync::{StatePick, Summary, TimelineWindow},
 };
 use crate::{
     http::error::{Error, Result},
     storage::{RoomStore, StorageError, Store, now_ms},
+    sync::Streams,
 };
 
 /// Room versions Hearth creates rooms in (and checks events of).
@@ -56,6 +59,7 @@ struct Inner {
     /// Limit on recalling one's own messages, in milliseconds.
     self_redaction_window_ms: Option<i64>,
     rooms: std::sync::Mutex<HashMap<OwnedRoomId, RoomSlot>>,
+    streams: Arc<Streams>,
 }
 
 /// Loads the server's signing key, generating and storing one on first start.
@@ -75,7 +79,12 @@ pub async fn load_signing_key(store: &Store) -> Result<SigningKey, StorageError>
 }
 
 impl Rooms {
-    pub fn new(store: Store, config: &crate::config::Config, key: SigningKey) -> Self {
+    pub fn new(
+        store: Store,
+        config: &crate::config::Config,
+        key: SigningKey,
+        streams: Arc<Streams>,
+    ) -> Self {
         let window = config.rooms.self_redaction_window_secs;
         Self {
             inner: Arc::new(Inner {
@@ -86,6 +95,7 @@ impl Rooms {
                 self_redaction_window_ms: (window > 0)
                     .then(|| i64::try_from(window.saturating_mul(1000)).unwrap_or(i64::MAX)),
                 rooms: Default::default(),
+                streams,
             }),
         }
     }
@@ -108,6 +118,10 @@ impl Rooms {
 
     fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    pub fn streams(&self) -> &Arc<Streams> {
+        &self.inner.streams
     }
 
     fn slot(&self, room_id: &RoomId) -> RoomSlot {

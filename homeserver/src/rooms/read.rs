@@ -23,10 +23,13 @@ pub struct MessagesPage {
     pub state: Vec<JsonValue>,
 }
 
-/// Pagination tokens are `s<stream position>`.
+/// Pagination tokens are `s<stream position>`; a sync token (which starts the same way,
+/// followed by `_` and its other positions) is accepted too.
 pub fn parse_token(token: &str) -> Result<i64> {
     token
-        .strip_prefix('s')
+        .split('_')
+        .next()
+        .and_then(|t| t.strip_prefix('s'))
         .and_then(|n| n.parse().ok())
         .filter(|n: &i64| *n >= 0)
         .ok_or_else(|| Error::invalid_param("Invalid pagination token"))

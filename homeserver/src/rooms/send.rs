@@ -2,8 +2,10 @@
 //! redactions.
 
 use http::StatusCode;
+use std::sync::Arc;
+
 use ruma::{
-    EventId, OwnedEventId, RoomAliasId, RoomId,
+    EventId, OwnedEventId, OwnedUserId, RoomAliasId, RoomId, UserId,
     api::error::ErrorKind,
     events::{StateEventType, TimelineEventType},
 };
@@ -33,6 +35,21 @@ fn txn_key<'a>(sender: &'a Sender, scope: &'a str, txn_id: &'a str) -> TxnKey<'a
 }
 
 impl Rooms {
+    /// For requests only joined members may make (typing, receipts): the room's joined
+    /// and invited users, whom the change concerns; `M_FORBIDDEN` for anyone else.
+    pub async fn members_if_joined(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+    ) -> Result<Arc<Vec<OwnedUserId>>> {
+        let mut guard = self.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_mut().expect("known room");
+        if room.membership(user_id.as_str()).as_deref() != Some("join") {
+            return Err(not_in_room());
+        }
+        Ok(room.joined_or_invited())
+    }
+
     /// Locks a room for a request by one of its joined members.
     async fn lock_joined(
         &self,

@@ -4,7 +4,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use ruma::{
-    OwnedEventId, OwnedRoomId, RoomVersionId, events::StateEventType,
+    OwnedEventId, OwnedRoomId, OwnedUserId, RoomVersionId, events::StateEventType,
     room_version_rules::RoomVersionRules,
 };
 
@@ -26,6 +26,8 @@ pub struct RoomState {
     pub chain_len: i64,
     pub extremities: Vec<OwnedEventId>,
     pub max_depth: i64,
+    /// Joined and invited users, worked out again after a membership change.
+    members: Option<Arc<Vec<OwnedUserId>>>,
 }
 
 /// The rules of a room version Hearth supports, or `M_UNSUPPORTED_ROOM_VERSION`.
@@ -52,6 +54,7 @@ impl RoomState {
             chain_len: 0,
             extremities: vec![],
             max_depth: 0,
+            members: None,
         }
     }
 
@@ -101,6 +104,7 @@ impl RoomState {
             chain_len,
             extremities,
             max_depth,
+            members: None,
         }))
     }
 
@@ -122,8 +126,33 @@ impl RoomState {
             .cloned()
     }
 
+    /// Users who are joined or invited: whom a new event in the room concerns.
+    pub fn joined_or_invited(&mut self) -> Arc<Vec<OwnedUserId>> {
+        if let Some(members) = &self.members {
+            return members.clone();
+        }
+        let members: Vec<OwnedUserId> = self
+            .state
+            .iter()
+            .filter(|((kind, _), _)| *kind == StateEventType::RoomMember)
+            .filter(|(_, pdu)| {
+                matches!(
+                    pdu.content_str("membership").as_deref(),
+                    Some("join" | "invite")
+                )
+            })
+            .filter_map(|((_, user), _)| OwnedUserId::try_from(user.as_str()).ok())
+            .collect();
+        let members = Arc::new(members);
+        self.members = Some(members.clone());
+        members
+    }
+
     /// Makes `pdu` part of the current state.
     pub fn apply(&mut self, pdu: Arc<Pdu>) {
+        if pdu.kind == ruma::events::TimelineEventType::RoomMember {
+            self.members = None;
+        }
         if let Some(state_key) = &pdu.state_key {
             let kind = pdu.kind.to_string();
             self.entries

@@ -170,7 +170,8 @@ async fn check(store: Store) {
     let key = super::load_signing_key(&store).await.unwrap();
     let mut config = Config::default();
     config.server.server_name = "test".into();
-    let rooms = Rooms::new(store.clone(), &config, key);
+    let streams = crate::sync::Streams::load(&store).await.unwrap();
+    let rooms = Rooms::new(store.clone(), &config, key, streams);
     for version in [RoomVersionId::V10, RoomVersionId::V11, RoomVersionId::V12] {
         let room_id = busy_room(&rooms, version.clone()).await;
         verify_all(&store, &rooms, &room_id, &version).await;

@@ -42,6 +42,8 @@ pub struct NewRoom<'a> {
 }
 
 pub struct NewEvent<'a> {
+    /// Its position in the timeline stream, allocated by the caller.
+    pub stream_ordering: i64,
     pub event_id: &'a str,
     pub room_id: &'a str,
     pub kind: &'a str,
@@ -95,6 +97,37 @@ pub struct EventFilter {
     pub senders: Option<Vec<String>>,
     pub not_senders: Vec<String>,
     pub contains_url: Option<bool>,
+}
+
+impl EventFilter {
+    /// The same test as the SQL the filter becomes, for events already in memory.
+    pub fn matches(&self, kind: &str, sender: &str, has_url: bool) -> bool {
+        let any = |list: &[String], value: &str| list.iter().any(|p| glob_match(p, value));
+        self.types.as_deref().is_none_or(|t| any(t, kind))
+            && !any(&self.not_types, kind)
+            && self.senders.as_deref().is_none_or(|s| any(s, sender))
+            && !any(&self.not_senders, sender)
+            && self.contains_url.is_none_or(|want| want == has_url)
+    }
+}
+
+/// The spec's filter wildcard: `*` matches any run of characters, everything else itself.
+pub fn glob_match(pattern: &str, value: &str) -> bool {
+    let Some((head, rest)) = pattern.split_once('*') else {
+        return pattern == value;
+    };
+    let Some(mut remaining) = value.strip_prefix(head) else {
+        return false;
+    };
+    let mut parts: Vec<&str> = rest.split('*').collect();
+    let last = parts.pop().unwrap_or_default();
+    for part in parts {
+        match remaining.find(part) {
+            Some(at) => remaining = &remaining[at + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
 }
 
 pub trait EventStore {
@@ -170,6 +203,27 @@ pub trait EventStore {
     ) -> Result<()>;
     /// The highest stream position of any event (0 when there are none).
     async fn max_stream_ordering(&self) -> Result<i64>;
+    /// A user's memberships in current state: `(room_id, membership, event_id,
+    /// stream_ordering of the member event)`.
+    async fn memberships_of(&self, user_id: &str) -> Result<Vec<Membership>>;
+    /// `event_id -> txn_id` of the given events sent from one device.
+    async fn txn_ids(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        event_ids: &[String],
+    ) -> Result<Vec<(String, String)>>;
+    /// Rooms with events at `after < stream_ordering <= upto`.
+    async fn rooms_with_events_between(&self, after: i64, upto: i64) -> Result<Vec<String>>;
+}
+
+/// A user's membership of one room, with the member event's stream position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub room_id: String,
+    pub membership: String,
+    pub event_id: String,
+    pub stream_ordering: i64,
 }
 
 const EVENT_COLUMNS: &str = "stream_ordering, event_id, room_id, json, redacted_by, state_group";
@@ -282,8 +336,8 @@ impl EventStore for Store {
         };
         let row = sqlx::query(
             "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, \
-             state_group, json, rel_type, relates_to, contains_url) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING stream_ordering",
+             state_group, json, rel_type, relates_to, contains_url, stream_ordering) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING stream_ordering",
         )
         .bind(e.event_id)
         .bind(e.room_id)
@@ -297,6 +351,7 @@ impl EventStore for Store {
         .bind(e.rel_type)
         .bind(e.relates_to)
         .bind(i64::from(e.contains_url))
+        .bind(e.stream_ordering)
         .fetch_one(&mut *tx)
         .await?;
         let stream_ordering: i64 = row.get(0);
@@ -667,5 +722,85 @@ impl EventStore for Store {
             .fetch_one(&self.read)
             .await?;
         Ok(row.get(0))
+    }
+
+    async fn memberships_of(&self, user_id: &str) -> Result<Vec<Membership>> {
+        let rows = sqlx::query(
+            "SELECT c.room_id, c.membership, c.event_id, e.stream_ordering \
+             FROM current_state c JOIN events e ON e.event_id = c.event_id \
+             WHERE c.state_key = $1 AND c.type = 'm.room.member'",
+        )
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Membership {
+                room_id: r.get(0),
+                membership: r.get::<Option<String>, _>(1).unwrap_or_default(),
+                event_id: r.get(2),
+                stream_ordering: r.get(3),
+            })
+            .collect())
+    }
+
+    async fn txn_ids(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        event_ids: &[String],
+    ) -> Result<Vec<(String, String)>> {
+        let mut found = Vec::new();
+        for chunk in event_ids.chunks(500) {
+            let placeholders: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT event_id, txn_id FROM event_txns WHERE user_id = $1 AND device_id = $2 \
+                 AND event_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(user_id)
+                .bind(device_id);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            found.extend(
+                query
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1))),
+            );
+        }
+        Ok(found)
+    }
+
+    async fn rooms_with_events_between(&self, after: i64, upto: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT room_id FROM events WHERE stream_ordering > $1 AND stream_ordering <= $2",
+        )
+        .bind(after)
+        .bind(upto)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob_match;
+
+    #[test]
+    fn wildcards_match_like_the_sql_filter() {
+        assert!(glob_match("m.room.*", "m.room.message"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("m.*.member", "m.room.member"));
+        assert!(glob_match("a*b*c", "abc"));
+        assert!(!glob_match("a*b*c", "acb"));
+        assert!(!glob_match("m.room.*", "m.roo"));
+        assert!(!glob_match("ab*ba", "aba"));
+        assert!(glob_match("m.room.message", "m.room.message"));
+        assert!(!glob_match("m.room.message", "m.room.messages"));
     }
 }

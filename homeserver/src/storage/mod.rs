@@ -9,14 +9,18 @@
 // compiler sees every future's real type (and its `Send`-ness).
 #![allow(async_fn_in_trait)]
 
+mod account_data;
 mod devices;
 mod events;
+mod presence;
 mod profiles;
+mod receipts;
 mod rooms;
 pub mod search;
 pub mod test_support;
 #[cfg(test)]
 mod tests;
+mod to_device;
 mod uia;
 mod users;
 mod writer;
@@ -30,14 +34,18 @@ use sqlx::{
 };
 
 pub use self::{
+    account_data::{AccountDataEntry, AccountDataStore},
     devices::{DeviceRecord, DeviceStore, NewSession, TokenInfo},
     events::{
-        EventFilter, EventStore, NewEvent, NewRoom, Persisted, SNAPSHOT_EVERY, StateEntries,
-        StateUpdate, StoredEvent, TxnKey,
+        EventFilter, EventStore, Membership, NewEvent, NewRoom, Persisted, SNAPSHOT_EVERY,
+        StateEntries, StateUpdate, StoredEvent, TxnKey, glob_match,
     },
+    presence::{PresenceRecord, PresenceStore, StreamMaxima},
     profiles::ProfileStore,
+    receipts::{Receipt, ReceiptStore},
     rooms::{RoomRecord, RoomStore},
     search::{SearchQuery, SearchStore},
+    to_device::{ToDeviceMessage, ToDeviceStore},
     uia::{UiaSession, UiaStore},
     users::{DirectoryEntry, NewUser, UserRecord, UserStore},
 };

@@ -31,6 +31,10 @@ pub trait RoomStore {
     async fn rooms_with_membership(&self, user_id: &str, membership: &str) -> Result<Vec<String>>;
     /// `(user_id, membership, event_id)` for every member event in the room's current state.
     async fn members(&self, room_id: &str) -> Result<Vec<(String, String, String)>>;
+    /// Users joined to any room `user_id` is joined to (including `user_id`).
+    async fn co_members(&self, user_id: &str) -> Result<Vec<String>>;
+    /// Those of `users` joined to any of `rooms`.
+    async fn joined_among(&self, rooms: &[String], users: &[String]) -> Result<Vec<String>>;
     /// The user's current membership in the room, if any.
     async fn membership(&self, room_id: &str, user_id: &str) -> Result<Option<String>>;
     async fn forget_room(&self, user_id: &str, room_id: &str) -> Result<()>;
@@ -133,6 +137,53 @@ impl RoomStore for Store {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
+    }
+
+    async fn co_members(&self, user_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT b.state_key FROM current_state a JOIN current_state b \
+             ON b.room_id = a.room_id AND b.type = 'm.room.member' AND b.membership = 'join' \
+             WHERE a.state_key = $1 AND a.type = 'm.room.member' AND a.membership = 'join'",
+        )
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn joined_among(&self, rooms: &[String], users: &[String]) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        if rooms.is_empty() {
+            return Ok(found);
+        }
+        // Few users change at once; the rooms list is chunked to stay within limits.
+        for user_chunk in users.chunks(100) {
+            for room_chunk in rooms.chunks(400) {
+                let users_in: Vec<String> =
+                    (1..=user_chunk.len()).map(|i| format!("${i}")).collect();
+                let rooms_in: Vec<String> = (user_chunk.len() + 1
+                    ..=user_chunk.len() + room_chunk.len())
+                    .map(|i| format!("${i}"))
+                    .collect();
+                let sql = format!(
+                    "SELECT DISTINCT state_key FROM current_state WHERE type = 'm.room.member' \
+                     AND membership = 'join' AND state_key IN ({}) AND room_id IN ({})",
+                    users_in.join(", "),
+                    rooms_in.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for arg in user_chunk.iter().chain(room_chunk) {
+                    query = query.bind(arg);
+                }
+                for row in query.fetch_all(&self.read).await? {
+                    let user: String = row.get(0);
+                    if !found.contains(&user) {
+                        found.push(user);
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn membership(&self, room_id: &str, user_id: &str) -> Result<Option<String>> {

@@ -512,6 +512,7 @@ async fn put_event(
     let json = format!(r#"{{"type":"{kind}","sender":"{sender}"}}"#);
     let membership = (kind == "m.room.member").then_some("join");
     let mut event = NewEvent {
+        stream_ordering: next_position(),
         event_id: id,
         room_id: room,
         kind,
@@ -567,6 +568,13 @@ async fn new_room(store: &Store, room: &str) -> (i64, i64, StateEntries, Vec<Str
     head
 }
 
+/// Stream positions for test events: increasing across the process, as the server's
+/// allocator makes them within one store.
+fn next_position() -> i64 {
+    static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A message event with nothing but what storage needs.
 fn message<'a>(
     event_id: &'a str,
@@ -576,6 +584,7 @@ fn message<'a>(
     prev_events: &'a [String],
 ) -> NewEvent<'a> {
     NewEvent {
+        stream_ordering: next_position(),
         event_id,
         room_id,
         kind: "m.room.message",

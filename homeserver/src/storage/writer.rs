@@ -16,6 +16,7 @@ const MAX_BATCH: usize = 64;
 /// A [`NewEvent`] that can cross to the writer task.
 #[derive(Debug)]
 struct OwnedEvent {
+    stream_ordering: i64,
     event_id: String,
     room_id: String,
     kind: String,
@@ -41,6 +42,7 @@ struct OwnedEvent {
 impl OwnedEvent {
     fn new(e: &NewEvent<'_>) -> Self {
         Self {
+            stream_ordering: e.stream_ordering,
             event_id: e.event_id.to_owned(),
             room_id: e.room_id.to_owned(),
             kind: e.kind.to_owned(),
@@ -116,8 +118,8 @@ fn append_script<'a>(e: &'a OwnedEvent, a: &mut Args<'a>, sql: &mut String) -> O
     };
     sql.push_str(&format!(
         "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, state_group, json, \
-         rel_type, relates_to, contains_url) \
-         VALUES ({event_id}, {room_id}, {kind}, {state_key}, {}, {}, {}, {state_group}, {}, {}, {}, {});\n",
+         rel_type, relates_to, contains_url, stream_ordering) \
+         VALUES ({event_id}, {room_id}, {kind}, {state_key}, {}, {}, {}, {state_group}, {}, {}, {}, {}, {});\n",
         a.text(Some(&e.sender)),
         a.int(Some(e.origin_server_ts)),
         a.int(Some(e.depth)),
@@ -125,6 +127,7 @@ fn append_script<'a>(e: &'a OwnedEvent, a: &mut Args<'a>, sql: &mut String) -> O
         a.text(e.rel_type.as_deref()),
         a.text(e.relates_to.as_deref()),
         a.int(Some(i64::from(e.contains_url))),
+        a.int(Some(e.stream_ordering)),
     ));
     if !e.prev_events.is_empty() {
         let prev: Vec<String> = e.prev_events.iter().map(|p| a.text(Some(p))).collect();

@@ -2,15 +2,18 @@
 //! function, map the result.
 
 mod account;
+mod account_data;
 mod devices;
 mod directory;
 mod discovery;
+mod ephemeral;
 mod membership;
 mod profile;
 mod relations;
 mod rooms;
 mod search;
 mod session;
+mod sync;
 
 use axum::Router;
 
@@ -26,5 +29,8 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = directory::routes(router);
     let router = relations::routes(router);
     let router = search::routes(router);
+    let router = sync::routes(router);
+    let router = account_data::routes(router);
+    let router = ephemeral::routes(router);
     profile::routes(router)
 }

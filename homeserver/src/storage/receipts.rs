@@ -1,0 +1,119 @@
+//! Receipts: the latest of each type per user, room and thread, each with its position in
+//! the receipts stream.
+
+use sqlx::Row;
+
+use super::{Result, Store};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub room_id: String,
+    pub receipt_type: String,
+    pub user_id: String,
+    /// `""` for an unthreaded receipt.
+    pub thread_id: String,
+    pub event_id: String,
+    /// The receipted event's stream position.
+    pub event_pos: i64,
+    pub ts: i64,
+    pub stream_id: i64,
+}
+
+pub trait ReceiptStore {
+    /// Stores a receipt unless the user already has one of the type and thread at a later
+    /// (or the same) event. `false` when nothing changed.
+    async fn put_receipt(&self, receipt: &Receipt) -> Result<bool>;
+    /// Receipts of `rooms` with `after < stream_id <= upto`.
+    async fn receipts_between(
+        &self,
+        rooms: &[String],
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<Receipt>>;
+    /// One user's receipt of a type in a room (unthreaded).
+    async fn receipt(
+        &self,
+        room_id: &str,
+        receipt_type: &str,
+        user_id: &str,
+    ) -> Result<Option<Receipt>>;
+}
+
+const COLUMNS: &str =
+    "room_id, receipt_type, user_id, thread_id, event_id, event_pos, ts, stream_id";
+
+fn receipt(row: &sqlx::any::AnyRow) -> Receipt {
+    Receipt {
+        room_id: row.get(0),
+        receipt_type: row.get(1),
+        user_id: row.get(2),
+        thread_id: row.get(3),
+        event_id: row.get(4),
+        event_pos: row.get(5),
+        ts: row.get(6),
+        stream_id: row.get(7),
+    }
+}
+
+impl ReceiptStore for Store {
+    async fn put_receipt(&self, r: &Receipt) -> Result<bool> {
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO receipts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (room_id, receipt_type, user_id, thread_id) DO UPDATE SET \
+             event_id = excluded.event_id, event_pos = excluded.event_pos, ts = excluded.ts, \
+             stream_id = excluded.stream_id WHERE receipts.event_pos < excluded.event_pos"
+        )))
+        .bind(&r.room_id)
+        .bind(&r.receipt_type)
+        .bind(&r.user_id)
+        .bind(&r.thread_id)
+        .bind(&r.event_id)
+        .bind(r.event_pos)
+        .bind(r.ts)
+        .bind(r.stream_id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn receipts_between(
+        &self,
+        rooms: &[String],
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<Receipt>> {
+        let mut found = Vec::new();
+        for chunk in rooms.chunks(500) {
+            let placeholders: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM receipts WHERE stream_id > $1 AND stream_id <= $2 \
+                 AND room_id IN ({}) ORDER BY stream_id",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(upto);
+            for room in chunk {
+                query = query.bind(room);
+            }
+            found.extend(query.fetch_all(&self.read).await?.iter().map(receipt));
+        }
+        Ok(found)
+    }
+
+    async fn receipt(
+        &self,
+        room_id: &str,
+        receipt_type: &str,
+        user_id: &str,
+    ) -> Result<Option<Receipt>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM receipts WHERE room_id = $1 AND receipt_type = $2 \
+             AND user_id = $3 AND thread_id = ''"
+        )))
+        .bind(room_id)
+        .bind(receipt_type)
+        .bind(user_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.as_ref().map(receipt))
+    }
+}
