@@ -2,10 +2,12 @@
 //! One test binary (modules below) so the suite links once.
 
 mod account;
+mod account_data;
 mod devices;
 mod directory;
 mod discovery;
 mod edge;
+mod ephemeral;
 mod login;
 mod membership;
 mod messages;

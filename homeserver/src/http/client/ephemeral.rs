@@ -8,7 +8,7 @@ use ruma::api::client::{
     to_device::send_event_to_device::v3 as to_device,
     typing::create_typing_event::v3::{self as typing, Typing},
 };
-use ruma::events::receipt::ReceiptThread;
+use ruma::{events::receipt::ReceiptThread, presence::PresenceState};
 
 use super::sync::own;
 use crate::{
@@ -125,6 +125,7 @@ async fn put_presence(
 ) -> Result<set_presence::Response> {
     let body = &req.body;
     own(req.sender()?, &body.user_id)?;
+    check_presence(&body.presence)?;
     if body
         .status_msg
         .as_ref()
@@ -141,6 +142,16 @@ async fn put_presence(
         )
         .await?;
     Ok(set_presence::Response::new())
+}
+
+/// The spec's presence states; ruma would carry anything else through as a custom value.
+pub fn check_presence(state: &PresenceState) -> Result<()> {
+    match state {
+        PresenceState::Online | PresenceState::Offline | PresenceState::Unavailable => Ok(()),
+        _ => Err(Error::invalid_param(format!(
+            "Unknown presence state {state}"
+        ))),
+    }
 }
 
 async fn send_to_device(

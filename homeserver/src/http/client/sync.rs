@@ -68,6 +68,7 @@ async fn sync(
 ) -> Result<sync_events::Response> {
     let sender = req.sender()?;
     let body = &req.body;
+    super::ephemeral::check_presence(&body.set_presence)?;
     let params = SyncParams {
         user_id: sender.user_id.clone(),
         device_id: sender.device_id.to_string(),
