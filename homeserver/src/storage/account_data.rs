@@ -98,16 +98,22 @@ impl AccountDataStore for Store {
     }
 
     async fn create_filter(&self, user_id: &str, json: &str) -> Result<i64> {
-        let row = sqlx::query(
-            "INSERT INTO filters (user_id, filter_id, json) VALUES ($1, \
-             (SELECT COALESCE(MAX(filter_id) + 1, 0) FROM filters WHERE user_id = $1), $2) \
-             RETURNING filter_id",
-        )
-        .bind(user_id)
-        .bind(json)
-        .fetch_one(&self.write)
-        .await?;
-        Ok(row.get(0))
+        // Uploads racing for the same next ID (PostgreSQL runs them at once): the loser
+        // inserts nothing and tries again, now seeing the winner's row.
+        loop {
+            let row = sqlx::query(
+                "INSERT INTO filters (user_id, filter_id, json) VALUES ($1, \
+                 (SELECT COALESCE(MAX(filter_id) + 1, 0) FROM filters WHERE user_id = $1), $2) \
+                 ON CONFLICT (user_id, filter_id) DO NOTHING RETURNING filter_id",
+            )
+            .bind(user_id)
+            .bind(json)
+            .fetch_optional(&self.write)
+            .await?;
+            if let Some(row) = row {
+                return Ok(row.get(0));
+            }
+        }
     }
 
     async fn filter(&self, user_id: &str, filter_id: i64) -> Result<Option<String>> {
