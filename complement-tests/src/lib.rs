@@ -3,10 +3,12 @@
 
 mod client;
 mod deployment;
+mod ws;
 
 pub use client::{Client, RawResponse};
 pub use deployment::{Deployment, Homeserver, ServerOptions, hearth_binary};
 pub use serde_json::{Value, json};
+pub use ws::{WS_PATH, WsClient, WsEnd};
 
 /// The password every `register` helper uses unless told otherwise.
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -24,6 +24,7 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub limits: LimitsConfig,
     pub rooms: RoomsConfig,
+    pub sync: SyncConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -41,6 +42,24 @@ impl Default for RoomsConfig {
         Self {
             default_room_version: "12".to_owned(),
             self_redaction_window_secs: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncConfig {
+    /// How often the server pings a WebSocket client, in seconds.
+    pub websocket_ping_secs: u64,
+    /// A WebSocket client silent for this long (no frame, no pong) is dropped, in seconds.
+    pub websocket_timeout_secs: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            websocket_ping_secs: 15,
+            websocket_timeout_secs: 45,
         }
     }
 }
@@ -272,6 +291,14 @@ impl Config {
         if self.database.max_connections == 0 {
             return Err(bad("database.max_connections", "must be at least 1"));
         }
+        if self.sync.websocket_ping_secs == 0
+            || self.sync.websocket_timeout_secs <= self.sync.websocket_ping_secs
+        {
+            return Err(bad(
+                "sync.websocket_timeout_secs",
+                "must be longer than sync.websocket_ping_secs, which must be at least 1",
+            ));
+        }
         if self.registration.require_token && self.registration.tokens.is_empty() {
             return Err(bad(
                 "registration.tokens",
@@ -391,6 +418,14 @@ mod tests {
         let parsed = Config::parse(example).expect("example parses");
         parsed.validate().expect("example validates");
         let defaults = Config::default();
+        assert_eq!(
+            parsed.sync.websocket_ping_secs,
+            defaults.sync.websocket_ping_secs
+        );
+        assert_eq!(
+            parsed.sync.websocket_timeout_secs,
+            defaults.sync.websocket_timeout_secs
+        );
         assert_eq!(parsed.server.server_name, defaults.server.server_name);
         assert_eq!(parsed.server.public_baseurl, defaults.server.public_baseurl);
         assert_eq!(parsed.listeners.client, defaults.listeners.client);

@@ -18,3 +18,4 @@ mod rooms;
 mod search;
 mod stock_client;
 mod sync;
+mod websocket;

@@ -133,6 +133,20 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The error as Matrix error JSON, for transports other than an HTTP response.
+    pub fn to_json(&self) -> serde_json::Value {
+        (*self.0)
+            .clone()
+            .try_into_http_response::<Vec<u8>>()
+            .ok()
+            .and_then(|r| serde_json::from_slice(r.body()).ok())
+            .unwrap_or_else(
+                || serde_json::json!({ "errcode": "M_UNKNOWN", "error": "Internal error" }),
+            )
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)

@@ -4,6 +4,7 @@ pub mod client;
 pub mod error;
 pub mod metrics;
 pub mod ruma;
+pub mod ws;
 
 use std::{sync::Arc, time::Instant};
 
@@ -35,6 +36,7 @@ pub struct AppState {
     pub sync: SyncEngine,
     pub server: Arc<ServerInfo>,
     pub max_request_bytes: usize,
+    pub websocket: ws::WebSocketSettings,
 }
 
 /// Facts about this server that discovery endpoints report.
@@ -63,6 +65,10 @@ impl AppState {
                 public_baseurl: config.server.public_baseurl.clone(),
             }),
             max_request_bytes: config.limits.max_request_bytes,
+            websocket: ws::WebSocketSettings {
+                ping: std::time::Duration::from_secs(config.sync.websocket_ping_secs),
+                timeout: std::time::Duration::from_secs(config.sync.websocket_timeout_secs),
+            },
         })
     }
 }
@@ -99,7 +105,7 @@ pub struct RouteName(pub &'static str);
 
 /// The Client-Server API application.
 pub fn client_app(state: AppState, metrics: Arc<Metrics>) -> Router {
-    client::routes(Router::new())
+    ws::routes(client::routes(Router::new()))
         .fallback(ruma::unrecognized_path)
         .method_not_allowed_fallback(ruma::unrecognized_method)
         .with_state(state)

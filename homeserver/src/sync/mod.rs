@@ -112,6 +112,22 @@ impl SyncEngine {
         }
     }
 
+    /// `PUT /rooms/{roomId}/typing/{userId}` (and its WebSocket command): `Some(timeout)`
+    /// starts typing, `None` stops it. Only joined members may.
+    pub async fn set_typing(
+        &self,
+        user_id: &UserId,
+        room_id: &ruma::RoomId,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        let members = self.rooms.members_if_joined(user_id, room_id).await?;
+        self.typing.set(room_id, user_id, timeout, members);
+        if timeout.is_some() {
+            self.presence.activity(user_id).await?;
+        }
+        Ok(())
+    }
+
     /// Marks the user as syncing (presence) until the guard drops.
     pub async fn syncing(
         &self,

@@ -77,20 +77,13 @@ async fn markers(
 async fn set_typing(engine: SyncEngine, req: Ruma<typing::Request>) -> Result<typing::Response> {
     let body = &req.body;
     own(req.sender()?, &body.user_id)?;
-    let members = engine
-        .rooms()
-        .members_if_joined(&body.user_id, &body.room_id)
-        .await?;
     let timeout = match body.state {
         Typing::Yes(info) => Some(info.timeout),
         Typing::No => None,
     };
     engine
-        .typing
-        .set(&body.room_id, &body.user_id, timeout, members);
-    if timeout.is_some() {
-        engine.presence.activity(&body.user_id).await?;
-    }
+        .set_typing(&body.user_id, &body.room_id, timeout)
+        .await?;
     Ok(typing::Response::new())
 }
 

@@ -17,6 +17,11 @@ mod sync;
 
 use axum::Router;
 
+pub use self::{
+    ephemeral::check_presence,
+    sync::{parse_since, resolve_filter},
+};
+
 use super::AppState;
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
