@@ -259,3 +259,35 @@ async fn to_device_messages_arrive_exactly_once() {
         .await
         .must_error(400, "M_BAD_JSON");
 }
+
+#[tokio::test]
+async fn a_new_device_shows_in_device_lists_of_those_who_share_a_room() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let stranger = hs.register("stranger").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    bob.join(&room).await.must_ok();
+    let mut since = bob.sync(None, "").await.must_ok()["next_batch"]
+        .as_str()
+        .map(str::to_owned);
+    let stranger_since = stranger.sync(None, "").await.must_ok()["next_batch"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    hs.client().login("alice", complement_tests::PASSWORD).await;
+    bob.must_sync_until(&mut since, "alice in device_lists.changed", |s| {
+        s["device_lists"]["changed"]
+            .as_array()?
+            .iter()
+            .any(|u| u == alice.user_id())
+            .then_some(())
+    })
+    .await;
+    let theirs = stranger.sync(Some(&stranger_since), "timeout=0").await;
+    let changed = theirs.must_ok()["device_lists"]["changed"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!changed.iter().any(|u| u == alice.user_id()), "{changed:?}");
+}

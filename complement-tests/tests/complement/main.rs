@@ -12,6 +12,7 @@ mod login;
 mod membership;
 mod messages;
 mod profile;
+mod push;
 mod registration;
 mod relations;
 mod rooms;

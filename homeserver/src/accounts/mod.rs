@@ -23,7 +23,7 @@ use crate::{
     config::{Config, RegistrationConfig},
     http::error::{Error, Result},
     ratelimit::RateLimiter,
-    storage::{DeviceStore, Store, now_ms},
+    storage::{DeviceStore, RoomStore, Store, ToDeviceStore, now_ms},
 };
 
 /// The authenticated origin of a request.
@@ -53,6 +53,8 @@ pub struct Accounts {
     server_name: OwnedServerName,
     registration: Arc<RegistrationConfig>,
     limiters: Arc<Limiters>,
+    /// Where device changes are announced (`device_lists` in sync); absent in the CLI.
+    streams: Option<Arc<crate::sync::Streams>>,
 }
 
 struct Limiters {
@@ -73,6 +75,7 @@ impl Accounts {
                 login_per_ip: RateLimiter::new(config.limits.login_per_ip),
                 login_per_account: RateLimiter::new(config.limits.login_per_account),
             }),
+            streams: None,
         }
     }
 
@@ -125,10 +128,35 @@ impl Accounts {
         self.tokens.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Call after any change to a user's devices or tokens.
+    /// Announces device changes through the device-list stream from now on.
+    pub fn with_streams(mut self, streams: Arc<crate::sync::Streams>) -> Self {
+        self.streams = Some(streams);
+        self
+    }
+
+    /// Call after any change to a user's devices or tokens: cached tokens go, and users
+    /// who share a room see the user in `device_lists.changed`.
     fn sessions_changed(&self, user_id: &str) {
         self.token_cache()
             .retain(|_, c| c.sender.user_id.as_str() != user_id);
+        if let Some(streams) = self.streams.clone() {
+            let (store, user) = (self.store.clone(), user_id.to_owned());
+            tokio::spawn(async move {
+                let position = streams.device_lists.allocate(1);
+                if let Err(e) = store.add_device_list_change(&user, position.first()).await {
+                    tracing::warn!(%user, error = %e, "cannot announce a device change");
+                    return;
+                }
+                let members = store.co_members(&user).await.unwrap_or_default();
+                position.finish(
+                    members
+                        .into_iter()
+                        .chain([user])
+                        .filter_map(|u| OwnedUserId::try_from(u).ok())
+                        .collect(),
+                );
+            });
+        }
     }
 
     /// `@local:ours` from a full user ID or a bare localpart; only our own users.

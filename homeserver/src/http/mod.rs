@@ -52,12 +52,13 @@ impl AppState {
         signing_key: hearth_federation::keys::SigningKey,
     ) -> Result<Self, StorageError> {
         let streams = Streams::load(&store).await?;
+        let accounts = Accounts::new(store.clone(), config).with_streams(streams.clone());
         let rooms = Rooms::new(store.clone(), config, signing_key, streams);
         let sync = SyncEngine::new(store.clone(), rooms.clone())
             .await
             .map_err(|e| StorageError::Corrupt(format!("cannot start the sync engine: {e:?}")))?;
         Ok(Self {
-            accounts: Accounts::new(store.clone(), config),
+            accounts,
             profiles: Profiles::new(store, config.server_name()),
             rooms,
             sync,

@@ -254,6 +254,8 @@ impl Connection {
                 .build(&sync, engine.streams().current())
                 .await
                 .map_err(|e| Closing(1011, e.to_string()))?;
+            // A response carries a bounded number of to-device messages; more follow at once.
+            let more_to_device = response.to_device.events.len() >= crate::sync::TO_DEVICE_LIMIT;
             if has_data || first {
                 first = false;
                 let next_batch = response.next_batch.clone();
@@ -267,6 +269,9 @@ impl Connection {
                 ))
                 .await?;
                 sync.since = SyncToken::parse(&next_batch);
+            }
+            if more_to_device {
+                continue;
             }
             // Wait for news, a client frame or the heartbeat.
             loop {

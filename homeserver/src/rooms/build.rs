@@ -210,6 +210,7 @@ impl Rooms {
         let prev_events: Vec<String> = room.extremities.iter().map(ToString::to_string).collect();
         let event_id = pdu.event_id.to_string();
         let redacts = pdu.redacts.as_ref().map(ToString::to_string);
+        let push = self.push_actions(room, &pdu).await?;
         let position = self.inner.streams.events.allocate(1);
         let persisted = self
             .store()
@@ -239,6 +240,7 @@ impl Rooms {
                 redacts: redacts.as_deref(),
                 search: search_text(&kind, &content),
                 new_room,
+                push: &push,
             })
             .await?;
         let pdu = Arc::new(pdu);

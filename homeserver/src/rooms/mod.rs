@@ -6,6 +6,7 @@ mod create;
 mod directory;
 mod membership;
 pub mod pdu;
+pub mod push;
 mod read;
 mod relations;
 mod search;
@@ -60,6 +61,7 @@ struct Inner {
     self_redaction_window_ms: Option<i64>,
     rooms: std::sync::Mutex<HashMap<OwnedRoomId, RoomSlot>>,
     streams: Arc<Streams>,
+    rulesets: push::RulesetCache,
 }
 
 /// Loads the server's signing key, generating and storing one on first start.
@@ -96,6 +98,7 @@ impl Rooms {
                     .then(|| i64::try_from(window.saturating_mul(1000)).unwrap_or(i64::MAX)),
                 rooms: Default::default(),
                 streams,
+                rulesets: Default::default(),
             }),
         }
     }

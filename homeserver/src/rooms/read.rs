@@ -108,7 +108,20 @@ impl Rooms {
         Ok(guard.as_ref().expect("known room").rules.clone())
     }
 
-    /// Client-format events for stored ones, with redactions applied.
+    /// One stored event in client format, as `viewer` sees it.
+    pub async fn client_event(
+        &self,
+        room_id: &OwnedRoomId,
+        stored: StoredEvent,
+        viewer: &UserId,
+    ) -> Result<JsonValue> {
+        let rules = self.rules_of(room_id).await?;
+        let mut events = self
+            .to_client(room_id, &rules, vec![stored], viewer.as_str())
+            .await?;
+        events.pop().ok_or_else(Error::internal)
+    }
+
     /// Client-format events with redactions applied and relations bundled for `viewer`.
     pub(super) async fn to_client(
         &self,

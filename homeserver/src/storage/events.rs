@@ -69,6 +69,8 @@ pub struct NewEvent<'a> {
     /// `(key, text)` to index for full-text search, e.g. `("content.body", body)`.
     pub search: Option<(&'a str, &'a str)>,
     pub new_room: Option<NewRoom<'a>>,
+    /// Push actions for the users the event notifies.
+    pub push: &'a [super::PushActions],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,6 +360,15 @@ impl EventStore for Store {
         if let Some((key, text)) = e.search {
             super::search::index(&mut tx, self.backend, stream_ordering, key, text).await?;
         }
+        super::push::insert(
+            &mut tx,
+            e.room_id,
+            e.event_id,
+            stream_ordering,
+            e.origin_server_ts,
+            e.push,
+        )
+        .await?;
         for prev in e.prev_events {
             sqlx::query("DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = $2")
                 .bind(e.room_id)

@@ -14,6 +14,7 @@ mod devices;
 mod events;
 mod presence;
 mod profiles;
+mod push;
 mod receipts;
 mod rooms;
 pub mod search;
@@ -42,6 +43,7 @@ pub use self::{
     },
     presence::{PresenceRecord, PresenceStore, StreamMaxima},
     profiles::ProfileStore,
+    push::{Counts, Notification, PushActions, PushStore},
     receipts::{Receipt, ReceiptStore},
     rooms::{RoomRecord, RoomStore},
     search::{SearchQuery, SearchStore},

@@ -540,6 +540,7 @@ async fn put_event(
             room_version: "11",
             creator: sender,
         }),
+        push: &[],
     };
     extra(&mut event);
     let persisted = store.persist_event(&event).await.unwrap();
@@ -604,6 +605,7 @@ fn message<'a>(
         redacts: None,
         search: None,
         new_room: None,
+        push: &[],
     }
 }
 

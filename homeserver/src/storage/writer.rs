@@ -37,6 +37,7 @@ struct OwnedEvent {
     txn: Option<(String, String, String, String)>,
     redacts: Option<String>,
     search: Option<(String, String)>,
+    push: Vec<super::PushActions>,
 }
 
 impl OwnedEvent {
@@ -70,6 +71,7 @@ impl OwnedEvent {
             search: e
                 .search
                 .map(|(key, text)| (key.to_owned(), split_cjk(text))),
+            push: e.push.to_vec(),
         }
     }
 }
@@ -171,6 +173,23 @@ fn append_script<'a>(e: &'a OwnedEvent, a: &mut Args<'a>, sql: &mut String) -> O
              UPDATE events SET redacted_by = {event_id} \
              WHERE event_id = {target} AND room_id = {room_id} AND redacted_by IS NULL;\n"
         ));
+    }
+    if !e.push.is_empty() {
+        let (position, ts) = (
+            a.int(Some(e.stream_ordering)),
+            a.int(Some(e.origin_server_ts)),
+        );
+        for p in &e.push {
+            sql.push_str(&format!(
+                "INSERT INTO event_push_actions (user_id, room_id, event_id, stream_ordering, \
+                 thread_id, actions, highlight, ts) VALUES ({}, {room_id}, {event_id}, {position}, \
+                 {}, {}, {}, {ts});\n",
+                a.text(Some(&p.user_id)),
+                a.text(Some(&p.thread_id)),
+                a.text(Some(&p.actions)),
+                a.int(Some(i64::from(p.highlight))),
+            ));
+        }
     }
     sql.push_str(&format!(
         "SELECT stream_ordering, state_group FROM events WHERE event_id = {event_id};\n"

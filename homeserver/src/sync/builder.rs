@@ -8,7 +8,7 @@ use ruma::{
     api::client::{
         filter::{FilterDefinition, LazyLoadOptions, RoomEventFilter},
         sync::sync_events::{
-            DeviceLists,
+            DeviceLists, UnreadNotificationsCount,
             v3::{
                 Ephemeral, GlobalAccountData, InviteState, InvitedRoom, JoinedRoom, LeftRoom,
                 Presence as PresenceUpdates, Response, RoomAccountData, RoomSummary, Rooms, State,
@@ -23,7 +23,7 @@ use serde_json::{Value as JsonValue, json};
 use super::{SyncEngine, streams::SyncToken};
 use crate::{
     http::error::{Error, Result},
-    rooms::{StatePick, TimelineWindow, token},
+    rooms::{StatePick, TimelineWindow, push::PUSH_RULES, token},
     storage::{
         AccountDataStore, EventFilter, EventStore, Membership, Receipt, ReceiptStore, RoomStore,
         ToDeviceStore,
@@ -33,7 +33,7 @@ use crate::{
 /// Timeline events per room when the filter does not say.
 const DEFAULT_TIMELINE_LIMIT: u32 = 10;
 /// To-device messages per response; the rest follow in the next sync.
-const TO_DEVICE_LIMIT: u32 = 100;
+pub const TO_DEVICE_LIMIT: usize = 100;
 
 /// Who syncs, from where, and how.
 pub struct SyncParams {
@@ -235,6 +235,12 @@ impl SyncEngine {
         has_data |= !(rooms.join.is_empty() && rooms.invite.is_empty() && rooms.leave.is_empty());
         response.rooms = rooms;
 
+        let mut global_data = global_data;
+        if since.is_none() && !global_data.iter().any(|e| e["type"] == PUSH_RULES) {
+            // Clients expect their rules in an initial sync, defaults included.
+            let rules = self.ruleset(&p.user_id).await?;
+            global_data.push(json!({ "type": PUSH_RULES, "content": { "global": *rules } }));
+        }
         if !global_data.is_empty() {
             has_data = true;
             response.account_data = GlobalAccountData::new();
@@ -350,6 +356,7 @@ impl SyncEngine {
             room.ephemeral = Ephemeral::new();
             room.ephemeral.events = raws(&ephemeral)?;
         }
+        self.set_unread_counts(p, room_id, &mut room).await?;
         let nothing = !fresh
             && window.events.is_empty()
             && state.is_empty()
@@ -363,6 +370,35 @@ impl SyncEngine {
             room.account_data.events = raws(&data)?;
         }
         Ok(Some((room, window.newest_from_others)))
+    }
+
+    /// `unread_notifications`, and per thread when the filter asks for thread counts.
+    async fn set_unread_counts(
+        &self,
+        p: &SyncParams,
+        room_id: &RoomId,
+        room: &mut JoinedRoom,
+    ) -> Result<()> {
+        let by_thread = p.filter.room.timeline.unread_thread_notifications;
+        let counts = self.unread_counts(&p.user_id, room_id.as_str()).await?;
+        let (mut notifications, mut highlights) = (0u64, 0u64);
+        for (thread, c) in counts {
+            if by_thread && !thread.is_empty() {
+                if let Ok(root) = ruma::OwnedEventId::try_from(thread) {
+                    let mut count = UnreadNotificationsCount::new();
+                    count.notification_count = Some(UInt::new_saturating(c.notifications));
+                    count.highlight_count = Some(UInt::new_saturating(c.highlights));
+                    room.unread_thread_notifications.insert(root, count);
+                }
+            } else {
+                notifications += c.notifications;
+                highlights += c.highlights;
+            }
+        }
+        room.unread_notifications = UnreadNotificationsCount::new();
+        room.unread_notifications.notification_count = Some(UInt::new_saturating(notifications));
+        room.unread_notifications.highlight_count = Some(UInt::new_saturating(highlights));
+        Ok(())
     }
 
     /// `state` (before the timeline) or `state_after` (after it) of a room in a response.
@@ -579,11 +615,11 @@ impl SyncEngine {
                 &p.device_id,
                 after,
                 now.to_device,
-                TO_DEVICE_LIMIT,
+                TO_DEVICE_LIMIT as u32,
             )
             .await?;
         let resume = match messages.last() {
-            Some(last) if messages.len() as u32 == TO_DEVICE_LIMIT => last.stream_id,
+            Some(last) if messages.len() == TO_DEVICE_LIMIT => last.stream_id,
             _ => now.to_device,
         };
         let events = messages

@@ -6,6 +6,7 @@ mod account_data;
 mod builder;
 pub mod notifier;
 mod presence;
+mod push_rules;
 mod receipts;
 pub mod streams;
 mod to_device;
@@ -18,7 +19,7 @@ use tokio::time::Instant;
 
 use self::receipts::Deliveries;
 pub use self::{
-    builder::SyncParams,
+    builder::{SyncParams, TO_DEVICE_LIMIT},
     presence::{Presence, PresenceView},
     receipts::DELIVERED,
     streams::{Streams, SyncToken},
@@ -76,6 +77,13 @@ impl SyncEngine {
         device_id: &str,
         token: &SyncToken,
     ) -> Result<()> {
+        // A token from the future acknowledges only what exists.
+        let now = self.streams.current();
+        let token = &SyncToken {
+            events: token.events.min(now.events),
+            to_device: token.to_device.min(now.to_device),
+            ..*token
+        };
         self.store
             .ack_to_device(user_id.as_str(), device_id, token.to_device)
             .await?;

@@ -26,6 +26,9 @@ pub struct StreamIds {
 struct Ids {
     next: i64,
     in_flight: BTreeSet<i64>,
+    /// The highest position whose write succeeded. Visibility never passes it, so a failed
+    /// write's position is never shown to clients and can be reused after a restart.
+    committed: i64,
     visible: i64,
     /// Wake-ups of finished positions that are not visible yet.
     pending: Vec<(i64, Vec<OwnedUserId>)>,
@@ -37,6 +40,7 @@ impl StreamIds {
             inner: Mutex::new(Ids {
                 next: max + 1,
                 in_flight: BTreeSet::new(),
+                committed: max,
                 visible: max,
                 pending: Vec::new(),
             }),
@@ -68,18 +72,22 @@ impl StreamIds {
         self.lock().visible
     }
 
-    fn finish(&self, first: i64, count: i64, wake: Vec<OwnedUserId>) {
+    fn finish(&self, first: i64, count: i64, committed: bool, wake: Vec<OwnedUserId>) {
         let woken = {
             let mut ids = self.lock();
             for position in first..first + count {
                 ids.in_flight.remove(&position);
             }
+            let last = first + count - 1;
+            if committed {
+                ids.committed = ids.committed.max(last);
+            }
             if !wake.is_empty() {
-                ids.pending.push((first + count - 1, wake));
+                ids.pending.push((last, wake));
             }
             ids.visible = match ids.in_flight.first() {
-                Some(lowest) => lowest - 1,
-                None => ids.next - 1,
+                Some(lowest) => (lowest - 1).min(ids.committed),
+                None => ids.committed,
             };
             let visible = ids.visible;
             let (ready, waiting): (Vec<_>, Vec<_>) =
@@ -114,14 +122,14 @@ impl Allocation {
     /// The write committed: once visible, wake `wake`.
     pub fn finish(mut self, wake: Vec<OwnedUserId>) {
         self.finished = true;
-        self.ids.finish(self.first, self.count, wake);
+        self.ids.finish(self.first, self.count, true, wake);
     }
 }
 
 impl Drop for Allocation {
     fn drop(&mut self) {
         if !self.finished {
-            self.ids.finish(self.first, self.count, Vec::new());
+            self.ids.finish(self.first, self.count, false, Vec::new());
         }
     }
 }
@@ -252,10 +260,13 @@ mod tests {
         assert_eq!(streams.events.current(), 13);
         assert!(rx.has_changed().unwrap());
         rx.mark_unchanged();
-        // A failed write releases its position without a wake-up.
+        // A failed write releases its position without a wake-up, and is never visible
+        // until a later write commits past it.
         drop(streams.events.allocate(1));
-        assert_eq!(streams.events.current(), 14);
+        assert_eq!(streams.events.current(), 13);
         assert!(!rx.has_changed().unwrap());
+        streams.events.allocate(1).finish(vec![]);
+        assert_eq!(streams.events.current(), 15);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod discovery;
 mod ephemeral;
 mod membership;
 mod profile;
+mod push;
 mod relations;
 mod rooms;
 mod search;
@@ -37,5 +38,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = sync::routes(router);
     let router = account_data::routes(router);
     let router = ephemeral::routes(router);
+    let router = push::routes(router);
     profile::routes(router)
 }
