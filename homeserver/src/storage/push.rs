@@ -91,7 +91,7 @@ impl PushStore for Store {
         after: i64,
     ) -> Result<Vec<(String, Counts)>> {
         let rows = sqlx::query(
-            "SELECT thread_id, COUNT(*), COALESCE(SUM(highlight), 0) FROM event_push_actions \
+            "SELECT thread_id, COUNT(*), CAST(COALESCE(SUM(highlight), 0) AS BIGINT) FROM event_push_actions \
              WHERE user_id = $1 AND room_id = $2 AND stream_ordering > $3 GROUP BY thread_id",
         )
         .bind(user_id)

@@ -1,0 +1,360 @@
+//! Load program for the sync engine: U users in R rooms (each user in one room, U/R per
+//! room), every user syncing by long-poll or WebSocket, N messages sent with concurrency C.
+//! Prints send throughput, delivery latency from send to every other member, undelivered
+//! count and server RSS; then the initial sync of a user in 500 rooms, and server RSS with
+//! many idle long-polls.
+//!
+//!   cargo build --release --bins -p hearth -p complement-tests
+//!   ./target/release/bench_sync [--ws] [--users 50] [--rooms 10] [--messages 2000]
+//!       [--concurrency 20] [--idle 10000] [--big-rooms 500]
+//!
+//! With HEARTH_TEST_POSTGRES set, the server runs on a fresh PostgreSQL database.
+//! It prints figures; it asserts nothing.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use complement_tests::{Client, Homeserver, ServerOptions, Value, WsClient, json};
+
+struct Args {
+    ws: bool,
+    users: usize,
+    rooms: usize,
+    messages: usize,
+    concurrency: usize,
+    idle: usize,
+    big_rooms: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        ws: false,
+        users: 50,
+        rooms: 10,
+        messages: 2000,
+        concurrency: 20,
+        idle: 10_000,
+        big_rooms: 500,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let value = || {
+            argv.get(i + 1)
+                .and_then(|v| v.parse().ok())
+                .expect("a number")
+        };
+        match argv[i].as_str() {
+            "--ws" => {
+                a.ws = true;
+                i += 1;
+                continue;
+            }
+            "--users" => a.users = value(),
+            "--rooms" => a.rooms = value(),
+            "--messages" => a.messages = value(),
+            "--concurrency" => a.concurrency = value(),
+            "--idle" => a.idle = value(),
+            "--big-rooms" => a.big_rooms = value(),
+            other => panic!("unknown argument {other}"),
+        }
+        i += 2;
+    }
+    a
+}
+
+fn percentiles(name: &str, mut samples: Vec<Duration>) {
+    if samples.is_empty() {
+        println!("{name:<24} no samples");
+        return;
+    }
+    samples.sort();
+    let pct = |p: f64| {
+        samples[((samples.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+    };
+    println!(
+        "{name:<24} n={:<7} p50={:>7.2} ms  p95={:>7.2} ms  p99={:>7.2} ms  max={:>8.2} ms",
+        samples.len(),
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        samples.last().unwrap().as_secs_f64() * 1000.0
+    );
+}
+
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or("?".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0))
+}
+
+/// Message `m{id}` bodies from others seen in a sync body's timelines.
+fn message_ids(body: &Value, me: &str) -> Vec<usize> {
+    let mut ids = Vec::new();
+    if let Some(rooms) = body["rooms"]["join"].as_object() {
+        for room in rooms.values() {
+            for event in room["timeline"]["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| e["sender"] != me)
+            {
+                if let Some(id) = event["content"]["body"]
+                    .as_str()
+                    .and_then(|b| b.strip_prefix('m'))
+                    .and_then(|n| n.parse().ok())
+                {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    ids
+}
+
+type Sent = Arc<Mutex<HashMap<usize, Instant>>>;
+
+/// Percent-encodes JSON for a query string.
+fn encoded(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c.to_string(),
+            c => format!("%{:02X}", c as u32),
+        })
+        .collect()
+}
+
+/// Receivers take up to 100 new events per room and response, as busy clients do; a gap
+/// beyond that (a `limited` timeline) counts as undelivered.
+const FILTER: &str = r#"{"room":{"timeline":{"limit":100}}}"#;
+
+/// One member's sync loop; records the latency of every message it receives.
+async fn receive(
+    client: Client,
+    ws: bool,
+    since: String,
+    sent: Sent,
+    latencies: Arc<Mutex<Vec<Duration>>>,
+    received: Arc<AtomicUsize>,
+    stop: Arc<AtomicUsize>,
+) {
+    let me = client.user_id().to_owned();
+    let record = |body: &Value| {
+        let now = Instant::now();
+        let ids = message_ids(body, &me);
+        let sent = sent.lock().unwrap();
+        let mut lat = latencies.lock().unwrap();
+        for id in ids {
+            if let Some(at) = sent.get(&id) {
+                lat.push(now.duration_since(*at));
+                received.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    };
+    if ws {
+        let mut socket = WsClient::connect(
+            &client,
+            &format!("since={since}&filter={}", encoded(FILTER)),
+        )
+        .await;
+        while stop.load(Ordering::Relaxed) == 0 {
+            let Ok(Ok(frame)) =
+                tokio::time::timeout(Duration::from_millis(500), socket.next()).await
+            else {
+                continue;
+            };
+            if frame["type"] == "sync" {
+                record(&frame["body"]);
+                let token = frame["next_batch"].clone();
+                socket
+                    .send(json!({ "type": "ack", "next_batch": token }))
+                    .await;
+            }
+        }
+    } else {
+        let mut since = since;
+        while stop.load(Ordering::Relaxed) == 0 {
+            let response = client
+                .sync(Some(&since), &format!("timeout=1000&filter={FILTER}"))
+                .await;
+            if response.status != 200 {
+                continue;
+            }
+            record(&response.json);
+            since = response.json["next_batch"].as_str().unwrap().to_owned();
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let a = args();
+    let hs = Homeserver::start(ServerOptions::default()).await;
+    println!(
+        "bench_sync: {} users in {} rooms, {} messages, concurrency {}, {} ({})",
+        a.users,
+        a.rooms,
+        a.messages,
+        a.concurrency,
+        if a.ws { "WebSocket" } else { "long-poll /sync" },
+        if std::env::var("HEARTH_TEST_POSTGRES").is_ok() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+    let mut users = Vec::new();
+    for i in 0..a.users {
+        users.push(hs.register(&format!("u{i}")).await);
+    }
+    let mut rooms = Vec::new();
+    for r in 0..a.rooms {
+        rooms.push(
+            users[r]
+                .create_room(json!({ "preset": "public_chat" }))
+                .await,
+        );
+    }
+    for (i, user) in users.iter().enumerate() {
+        if i >= a.rooms {
+            user.join(&rooms[i % a.rooms]).await.must_ok();
+        }
+    }
+    let sent: Sent = Arc::default();
+    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let received = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicUsize::new(0));
+    let mut receivers = Vec::new();
+    for user in &users {
+        let since = user
+            .sync(None, "filter={\"room\":{\"timeline\":{\"limit\":1}}}")
+            .await
+            .json["next_batch"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        receivers.push(tokio::spawn(receive(
+            user.clone(),
+            a.ws,
+            since,
+            sent.clone(),
+            latencies.clone(),
+            received.clone(),
+            stop.clone(),
+        )));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before = hs.rss_bytes();
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut senders = Vec::new();
+    for _ in 0..a.concurrency {
+        let (users, rooms, sent, next) = (users.clone(), rooms.clone(), sent.clone(), next.clone());
+        let (n, r) = (a.messages, a.rooms);
+        senders.push(tokio::spawn(async move {
+            loop {
+                let id = next.fetch_add(1, Ordering::Relaxed);
+                if id >= n {
+                    break;
+                }
+                let user = &users[id % users.len()];
+                let room = &rooms[(id % users.len()) % r];
+                sent.lock().unwrap().insert(id, Instant::now());
+                let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/t{id}");
+                user.put(
+                    &path,
+                    json!({ "msgtype": "m.text", "body": format!("m{id}") }),
+                )
+                .await
+                .must_ok();
+            }
+        }));
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+    let elapsed = start.elapsed();
+    let per_room = a.users / a.rooms;
+    let expected = a.messages * per_room.saturating_sub(1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while received.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rss_after = hs.rss_bytes();
+    stop.store(1, Ordering::Relaxed);
+    for r in receivers {
+        let _ = r.await;
+    }
+    println!(
+        "send throughput          {:.0} msg/s ({} in {:.2} s)",
+        a.messages as f64 / elapsed.as_secs_f64(),
+        a.messages,
+        elapsed.as_secs_f64()
+    );
+    percentiles("delivery latency", latencies.lock().unwrap().clone());
+    let got = received.load(Ordering::Relaxed);
+    println!(
+        "undelivered              {} of {expected}",
+        expected.saturating_sub(got)
+    );
+    println!(
+        "server RSS               {} before, {} after",
+        mib(rss_before),
+        mib(rss_after)
+    );
+
+    // Initial sync of a user in many rooms.
+    if a.big_rooms > 0 {
+        let busy = hs.register("busy").await;
+        for i in 0..a.big_rooms {
+            let room = busy
+                .create_room(json!({ "name": format!("room {i}") }))
+                .await;
+            busy.send_text(&room, "hello").await;
+        }
+        let mut samples = Vec::new();
+        for _ in 0..5 {
+            let start = Instant::now();
+            busy.sync(None, "").await.must_ok();
+            samples.push(start.elapsed());
+        }
+        percentiles(&format!("initial sync {} rooms", a.big_rooms), samples);
+    }
+
+    // Idle connected long-polls (tokens shared by the existing users).
+    if a.idle > 0 {
+        let since = users[0].sync(None, "timeout=0").await.json["next_batch"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let idle_stop = Arc::new(AtomicUsize::new(0));
+        let mut polls = Vec::new();
+        let rss_start = hs.rss_bytes();
+        for i in 0..a.idle {
+            let client = users[i % users.len()].clone();
+            let since = since.clone();
+            polls.push(tokio::spawn(async move {
+                let _ = client.sync(Some(&since), "timeout=60000&filter={\"presence\":{\"types\":[]},\"room\":{\"rooms\":[]}}").await;
+            }));
+            if i % 500 == 499 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        println!(
+            "idle long-polls          {} connected: server RSS {} (was {})",
+            a.idle,
+            mib(hs.rss_bytes()),
+            mib(rss_start)
+        );
+        idle_stop.store(1, Ordering::Relaxed);
+        for p in polls {
+            p.abort();
+        }
+    }
+}
