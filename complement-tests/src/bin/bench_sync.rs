@@ -212,9 +212,9 @@ async fn main() {
         users.push(hs.register(&format!("u{i}")).await);
     }
     let mut rooms = Vec::new();
-    for r in 0..a.rooms {
+    for creator in users.iter().take(a.rooms) {
         rooms.push(
-            users[r]
+            creator
                 .create_room(json!({ "preset": "public_chat" }))
                 .await,
         );
