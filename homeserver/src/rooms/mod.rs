@@ -29,7 +29,7 @@ pub use self::{
     create::CreateRoom,
     directory::RoomSummary,
     membership::Moderation,
-    read::{MessagesPage, parse_token, token},
+    read::{MessagesPage, event_filter, parse_token, token},
     relations::{ContextPage, RelationsPage},
     search::RoomEventSearch,
     sync::{StatePick, Summary, TimelineWindow},

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use ruma::{
-    EventId, OwnedRoomId, RoomId, UserId, events::StateEventType,
+    EventId, OwnedRoomId, RoomId, UserId,
+    api::client::filter::{RoomEventFilter, UrlFilter},
+    events::StateEventType,
     room_version_rules::RoomVersionRules,
 };
 use serde_json::{Map, Value as JsonValue};
@@ -37,6 +39,23 @@ pub fn parse_token(token: &str) -> Result<i64> {
 
 pub fn token(position: i64) -> String {
     format!("s{position}")
+}
+
+/// The storage form of a client's room event filter (`/messages`, `/relations`, `/sync`).
+pub fn event_filter(filter: &RoomEventFilter) -> EventFilter {
+    EventFilter {
+        types: filter.types.clone(),
+        not_types: filter.not_types.clone(),
+        senders: filter
+            .senders
+            .as_ref()
+            .map(|s| s.iter().map(ToString::to_string).collect()),
+        not_senders: filter.not_senders.iter().map(ToString::to_string).collect(),
+        contains_url: filter
+            .url_filter
+            .as_ref()
+            .map(|f| matches!(f, UrlFilter::EventsWithUrl)),
+    }
 }
 
 const HISTORY: (&str, &str) = ("m.room.history_visibility", "");

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use ruma::{
     OwnedRoomId, OwnedUserId, RoomId, UInt,
     api::client::{
-        filter::{FilterDefinition, LazyLoadOptions, RoomEventFilter},
+        filter::{FilterDefinition, LazyLoadOptions},
         sync::sync_events::{
             DeviceLists, UnreadNotificationsCount,
             v3::{
@@ -23,7 +23,7 @@ use serde_json::{Value as JsonValue, json};
 use super::{SyncEngine, streams::SyncToken};
 use crate::{
     http::error::{Error, Result},
-    rooms::{StatePick, TimelineWindow, push::PUSH_RULES, token},
+    rooms::{StatePick, TimelineWindow, event_filter, push::PUSH_RULES, token},
     storage::{
         AccountDataStore, EventFilter, EventStore, Membership, Receipt, ReceiptStore, RoomStore,
         ToDeviceStore,
@@ -66,22 +66,6 @@ fn raws<T>(values: &[JsonValue]) -> Result<Vec<Raw<T>>> {
     values.iter().map(to_raw).collect()
 }
 
-fn room_filter(filter: &RoomEventFilter) -> EventFilter {
-    EventFilter {
-        types: filter.types.clone(),
-        not_types: filter.not_types.clone(),
-        senders: filter
-            .senders
-            .as_ref()
-            .map(|s| s.iter().map(ToString::to_string).collect()),
-        not_senders: filter.not_senders.iter().map(ToString::to_string).collect(),
-        contains_url: filter
-            .url_filter
-            .as_ref()
-            .map(|f| matches!(f, ruma::api::client::filter::UrlFilter::EventsWithUrl)),
-    }
-}
-
 /// Whether a room passes `rooms`/`not_rooms` of a filter.
 fn room_allowed(
     rooms: Option<&[OwnedRoomId]>,
@@ -99,8 +83,8 @@ impl SyncEngine {
         let plan = Plan {
             p,
             now,
-            timeline: room_filter(&f.room.timeline),
-            state: room_filter(&f.room.state),
+            timeline: event_filter(&f.room.timeline),
+            state: event_filter(&f.room.state),
             limit: f
                 .room
                 .timeline
@@ -348,7 +332,7 @@ impl SyncEngine {
         {
             ephemeral.push(event);
         }
-        let ephemeral_filter = room_filter(&p.filter.room.ephemeral);
+        let ephemeral_filter = event_filter(&p.filter.room.ephemeral);
         ephemeral.retain(|e| {
             ephemeral_filter.matches(e["type"].as_str().unwrap_or_default(), "", false)
         });
@@ -518,7 +502,7 @@ impl SyncEngine {
         }
         let global_filter = &p.filter.account_data;
         let room_filter_def = &p.filter.room;
-        let room_data_filter = room_filter(&room_filter_def.account_data);
+        let room_data_filter = event_filter(&room_filter_def.account_data);
         for (room_id, kind, content) in self
             .store
             .account_data_between(p.user_id.as_str(), after, now.account_data)

@@ -112,16 +112,22 @@ impl SyncEngine {
         user_id: &UserId,
         room_id: &str,
     ) -> Result<Vec<(String, Counts)>> {
+        let read = self.read_up_to(user_id, room_id).await?;
+        Ok(self
+            .store
+            .notification_counts(user_id.as_str(), room_id, read)
+            .await?)
+    }
+
+    /// The stream position of the user's latest read receipt (public or private) in a room.
+    async fn read_up_to(&self, user_id: &UserId, room_id: &str) -> Result<i64> {
         let mut read = 0;
         for kind in ["m.read", "m.read.private"] {
             if let Some(r) = self.store.receipt(room_id, kind, user_id.as_str()).await? {
                 read = read.max(r.event_pos);
             }
         }
-        Ok(self
-            .store
-            .notification_counts(user_id.as_str(), room_id, read)
-            .await?)
+        Ok(read)
     }
 
     /// `GET /notifications`: newest first below `from`, with whether each was read.
@@ -143,16 +149,7 @@ impl SyncEngine {
             .await?;
         let mut out = Vec::with_capacity(found.len());
         for n in found {
-            let mut read = 0;
-            for kind in ["m.read", "m.read.private"] {
-                if let Some(r) = self
-                    .store
-                    .receipt(&n.event.room_id, kind, user_id.as_str())
-                    .await?
-                {
-                    read = read.max(r.event_pos);
-                }
-            }
+            let read = self.read_up_to(user_id, &n.event.room_id).await?;
             let is_read = n.event.stream_ordering <= read;
             out.push((n, is_read));
         }

@@ -21,14 +21,14 @@ use ruma::{
     },
 };
 
-use super::rooms::{event_filter, raw};
+use super::rooms::raw;
 use crate::{
     http::{
         AppState,
         error::{Error, Result},
         ruma::{Ruma, RumaRouter},
     },
-    rooms::{RelationsPage, Rooms},
+    rooms::{RelationsPage, Rooms, event_filter},
 };
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {

@@ -6,7 +6,7 @@ use ruma::{
     api::{
         Direction,
         client::{
-            filter::{LazyLoadOptions, RoomEventFilter, UrlFilter},
+            filter::LazyLoadOptions,
             membership::{
                 get_member_events::v3 as get_members, joined_members::v3 as joined_members,
                 joined_rooms::v3 as joined_rooms,
@@ -34,8 +34,7 @@ use crate::{
         error::{Error, Result},
         ruma::{Ruma, RumaRouter},
     },
-    rooms::{CreateRoom, Rooms},
-    storage::EventFilter,
+    rooms::{CreateRoom, Rooms, event_filter},
 };
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
@@ -203,22 +202,6 @@ async fn event(rooms: Rooms, req: Ruma<get_event::Request>) -> Result<get_event:
         )
         .await?;
     Ok(get_event::Response::new(raw(&event)?))
-}
-
-pub fn event_filter(filter: &RoomEventFilter) -> EventFilter {
-    EventFilter {
-        types: filter.types.clone(),
-        not_types: filter.not_types.clone(),
-        senders: filter
-            .senders
-            .as_ref()
-            .map(|s| s.iter().map(ToString::to_string).collect()),
-        not_senders: filter.not_senders.iter().map(ToString::to_string).collect(),
-        contains_url: filter
-            .url_filter
-            .as_ref()
-            .map(|f| matches!(f, UrlFilter::EventsWithUrl)),
-    }
 }
 
 async fn room_messages(rooms: Rooms, req: Ruma<messages::Request>) -> Result<messages::Response> {
