@@ -255,6 +255,22 @@ impl Client {
         self.raw("PUT", path, Some(body)).await
     }
 
+    /// `POST /_matrix/media/v3/upload`: uploads `bytes` and returns the `mxc://` URI.
+    pub async fn upload(&self, bytes: Vec<u8>, content_type: &str, filename: &str) -> String {
+        let response = self
+            .raw_bytes(
+                "POST",
+                &format!("/_matrix/media/v3/upload?filename={filename}"),
+                bytes,
+                &[("content-type", content_type)],
+            )
+            .await;
+        response.must_ok()["content_uri"]
+            .as_str()
+            .expect("content_uri")
+            .to_owned()
+    }
+
     /// `GET /account/whoami`: the quickest check that this client's token works.
     pub async fn whoami(&self) -> RawResponse {
         self.get("/_matrix/client/v3/account/whoami").await

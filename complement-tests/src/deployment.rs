@@ -52,6 +52,8 @@ pub struct ServerOptions {
     pub metrics: bool,
     /// Extra TOML appended verbatim (for tests of bad configuration).
     pub raw_extra: String,
+    /// Extra keys of the `[media]` section (whose `path` is the server's own directory).
+    pub media_extra: String,
 }
 
 impl Default for ServerOptions {
@@ -70,6 +72,7 @@ impl Default for ServerOptions {
             login_account_limit: (1000.0, 1000),
             metrics: false,
             raw_extra: String::new(),
+            media_extra: String::new(),
         }
     }
 }
@@ -82,7 +85,7 @@ impl ServerOptions {
         }
     }
 
-    fn to_toml(&self, database_url: &str) -> String {
+    fn to_toml(&self, database_url: &str, media_path: &Path) -> String {
         let tokens: Vec<String> = self.tokens.iter().map(|t| format!("{t:?}")).collect();
         let limit = |(per_second, burst): (f64, u32)| {
             format!("{{ per_second = {per_second:?}, burst = {burst} }}")
@@ -100,7 +103,7 @@ impl ServerOptions {
              refreshable_token_lifetime_secs = {lifetime}\n\n\
              [logging]\nlevel = \"info,sqlx=warn\"\n\n\
              [limits]\nmax_request_bytes = {max}\nregistration_per_ip = {reg}\nlogin_per_ip = {lip}\n\
-             login_per_account = {lacc}\n{extra}\n",
+             login_per_account = {lacc}\n\n[media]\npath = {media:?}\n{media_extra}\n{extra}\n",
             name = self.server_name,
             enabled = self.registration_enabled,
             require = self.require_token,
@@ -111,6 +114,8 @@ impl ServerOptions {
             lip = limit(self.login_ip_limit),
             lacc = limit(self.login_account_limit),
             extra = self.raw_extra,
+            media = media_path.display().to_string(),
+            media_extra = self.media_extra,
         )
     }
 }
@@ -159,13 +164,21 @@ impl Homeserver {
         self.dir.path().join("hearth.toml")
     }
 
+    /// The server's media store directory.
+    pub fn media_path(&self) -> PathBuf {
+        self.dir.path().join("media")
+    }
+
     pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("hearth.log")
     }
 
     async fn boot(&mut self) {
-        std::fs::write(self.config_path(), self.options.to_toml(&self.database_url))
-            .expect("write config");
+        std::fs::write(
+            self.config_path(),
+            self.options.to_toml(&self.database_url, &self.media_path()),
+        )
+        .expect("write config");
         let log = std::fs::File::create(self.log_path()).expect("log file");
         let mut child = Command::new(hearth_binary())
             .arg("--config")

@@ -25,6 +25,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub rooms: RoomsConfig,
     pub sync: SyncConfig,
+    pub media: MediaConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +43,50 @@ impl Default for RoomsConfig {
         Self {
             default_room_version: "12".to_owned(),
             self_redaction_window_secs: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Directory of the media store (created at start).
+    pub path: std::path::PathBuf,
+    /// Largest upload in bytes; larger ones get 413 M_TOO_LARGE.
+    pub max_upload_size: u64,
+    /// Bytes each user may have uploaded in total; 0 means no quota.
+    pub user_quota_bytes: u64,
+    /// How long an ID from `POST /media/v1/create` may wait for its upload, in seconds.
+    pub unused_expiry_secs: u64,
+    /// Created IDs a user may have waiting at once.
+    pub max_pending_uploads: u32,
+    /// What the legacy unauthenticated download endpoints serve.
+    pub legacy_download: LegacyDownload,
+    /// Largest image, in pixels (width × height), that gets thumbnails.
+    pub max_thumbnail_pixels: u64,
+}
+
+/// The legacy `/_matrix/media/v3/download|thumbnail` endpoints, which need no access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LegacyDownload {
+    /// Serve all media there, for clients older than authenticated media.
+    Open,
+    /// Serve there only media uploaded before the freeze (as Synapse's
+    /// `enable_authenticated_media`); newer media needs the authenticated endpoints.
+    Frozen,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            path: "./data/media".into(),
+            max_upload_size: 50 * 1024 * 1024,
+            user_quota_bytes: 0,
+            unused_expiry_secs: 24 * 3600,
+            max_pending_uploads: 5,
+            legacy_download: LegacyDownload::Open,
+            max_thumbnail_pixels: 40_000_000,
         }
     }
 }
@@ -298,6 +343,12 @@ impl Config {
                 "sync.websocket_timeout_secs",
                 "must be longer than sync.websocket_ping_secs, which must be at least 1",
             ));
+        }
+        if self.media.max_upload_size == 0 {
+            return Err(bad("media.max_upload_size", "must be at least 1"));
+        }
+        if self.media.unused_expiry_secs == 0 {
+            return Err(bad("media.unused_expiry_secs", "must be at least 1"));
         }
         if self.registration.require_token && self.registration.tokens.is_empty() {
             return Err(bad(

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod config;
 pub mod http;
+pub mod media;
 pub mod profiles;
 pub mod ratelimit;
 pub mod rooms;

@@ -9,6 +9,7 @@ mod discovery;
 mod edge;
 mod ephemeral;
 mod login;
+mod media;
 mod membership;
 mod messages;
 mod profile;

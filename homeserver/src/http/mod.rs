@@ -21,6 +21,7 @@ use self::metrics::Metrics;
 use crate::{
     accounts::Accounts,
     config::Config,
+    media::Media,
     profiles::Profiles,
     rooms::Rooms,
     storage::{StorageError, Store},
@@ -34,6 +35,7 @@ pub struct AppState {
     pub profiles: Profiles,
     pub rooms: Rooms,
     pub sync: SyncEngine,
+    pub media: Media,
     pub server: Arc<ServerInfo>,
     pub max_request_bytes: usize,
     pub websocket: ws::WebSocketSettings,
@@ -57,7 +59,15 @@ impl AppState {
         let sync = SyncEngine::new(store.clone(), rooms.clone())
             .await
             .map_err(|e| StorageError::Corrupt(format!("cannot start the sync engine: {e:?}")))?;
+        let media =
+            Media::new(store.clone(), &config.media, &config.server_name()).map_err(|e| {
+                StorageError::Corrupt(format!(
+                    "cannot open the media store at {}: {e}",
+                    config.media.path.display()
+                ))
+            })?;
         Ok(Self {
+            media,
             accounts,
             profiles: Profiles::new(store, config.server_name()),
             rooms,
@@ -82,6 +92,11 @@ impl FromRef<AppState> for Accounts {
 impl FromRef<AppState> for Profiles {
     fn from_ref(state: &AppState) -> Self {
         state.profiles.clone()
+    }
+}
+impl FromRef<AppState> for Media {
+    fn from_ref(state: &AppState) -> Self {
+        state.media.clone()
     }
 }
 impl FromRef<AppState> for Rooms {

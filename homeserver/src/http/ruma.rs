@@ -14,7 +14,7 @@ use axum::{
 };
 use http::{StatusCode, header::CONTENT_LENGTH};
 use ruma::api::{
-    IncomingRequest, IncomingRequestExt, OutgoingResponseExt,
+    IncomingRequest, IncomingRequestExt, Metadata, OutgoingResponseExt,
     auth_scheme::{
         AccessToken, AccessTokenOptional, AppserviceTokenOptional, NoAccessToken, NoAuthentication,
         extract_bearer_or_query_token,
@@ -35,6 +35,9 @@ pub struct Ruma<T> {
     pub client_ip: IpAddr,
     /// The request body as received, for the rare extension field ruma's types drop.
     pub raw_body: bytes::Bytes,
+    /// The request headers, for endpoints that answer with more than ruma's response
+    /// (`Range` on media downloads).
+    pub headers: http::HeaderMap,
 }
 
 impl<T> Ruma<T> {
@@ -67,6 +70,33 @@ impl AuthRequirement for AppserviceTokenOptional {
     const TOKEN: Option<bool> = None;
 }
 
+/// Authenticates a request per its endpoint's scheme.
+async fn authenticate<A: AuthRequirement>(
+    parts: &http::request::Parts,
+    state: &AppState,
+) -> Result<Option<Sender>> {
+    let Some(required) = A::TOKEN else {
+        return Ok(None);
+    };
+    let probe = http::Request::from_parts(parts.clone(), ());
+    let token = extract_bearer_or_query_token(&probe).map_err(|_| Error::unknown_token(false))?;
+    let sender = match token {
+        Some(token) => state.accounts.authenticate(&token).await?,
+        None if required => return Err(Error::missing_token()),
+        None => return Ok(None),
+    };
+    tracing::Span::current().record("user", sender.user_id.as_str());
+    Ok(Some(sender))
+}
+
+/// The values of a matched route's path parameters, in order.
+async fn path_args(parts: &mut http::request::Parts, state: &AppState) -> Result<Vec<String>> {
+    RawPathParams::from_request_parts(parts, state)
+        .await
+        .map(|params| params.iter().map(|(_, v)| v.to_owned()).collect())
+        .map_err(|e| Error::invalid_param(e.to_string()))
+}
+
 impl<T> Ruma<T>
 where
     T: IncomingRequest,
@@ -74,31 +104,12 @@ where
 {
     async fn extract(req: Request, state: &AppState) -> Result<Self> {
         let (mut parts, body) = req.into_parts();
-        let path_args: Vec<String> = RawPathParams::from_request_parts(&mut parts, state)
-            .await
-            .map(|params| params.iter().map(|(_, v)| v.to_owned()).collect())
-            .map_err(|e| Error::invalid_param(e.to_string()))?;
+        let path_args = path_args(&mut parts, state).await?;
         let client_ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
-
-        let sender = match <T::Authentication as AuthRequirement>::TOKEN {
-            None => None,
-            Some(required) => {
-                let probe = http::Request::from_parts(parts.clone(), ());
-                let token = extract_bearer_or_query_token(&probe)
-                    .map_err(|_| Error::unknown_token(false))?;
-                match token {
-                    Some(token) => Some(state.accounts.authenticate(&token).await?),
-                    None if required => return Err(Error::missing_token()),
-                    None => None,
-                }
-            }
-        };
-        if let Some(sender) = &sender {
-            tracing::Span::current().record("user", sender.user_id.as_str());
-        }
+        let sender = authenticate::<T::Authentication>(&parts, state).await?;
 
         let limit = state.max_request_bytes;
         let declared = parts
@@ -111,6 +122,7 @@ where
         let bytes = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| Error::too_large("Request body is too large"))?;
+        let headers = parts.headers.clone();
         let path_refs: Vec<&str> = path_args.iter().map(String::as_str).collect();
         let request = http::Request::from_parts(parts, bytes.as_ref());
         let body =
@@ -120,12 +132,43 @@ where
             sender,
             client_ip,
             raw_body: bytes,
+            headers,
         })
     }
 }
 
+/// A request on a ruma endpoint whose body the handler reads itself, as a stream (uploads).
+pub struct RawRequest {
+    pub sender: Option<Sender>,
+    /// Path parameter values, in order.
+    pub path_args: Vec<String>,
+    pub parts: http::request::Parts,
+    pub body: axum::body::Body,
+}
+
+impl RawRequest {
+    async fn extract<T: Metadata>(req: Request, state: &AppState) -> Result<Self>
+    where
+        T::Authentication: AuthRequirement,
+    {
+        let (mut parts, body) = req.into_parts();
+        let path_args = path_args(&mut parts, state).await?;
+        let sender = authenticate::<T::Authentication>(&parts, state).await?;
+        Ok(Self {
+            sender,
+            path_args,
+            parts,
+            body,
+        })
+    }
+
+    pub fn sender(&self) -> Result<&Sender> {
+        self.sender.as_ref().ok_or_else(Error::missing_token)
+    }
+}
+
 /// Serializes a ruma response (or maps the error).
-fn respond<R: OutgoingResponseExt>(result: Result<R>) -> Response {
+pub fn respond<R: OutgoingResponseExt>(result: Result<R>) -> Response {
     match result.and_then(|r| {
         r.try_into_http_response::<Vec<u8>>().map_err(|e| {
             tracing::error!(error = %e, "cannot serialize response");
@@ -149,10 +192,66 @@ pub trait RumaRouter {
         S: FromRef<AppState> + Send + 'static,
         F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static;
+
+    /// As [`RumaRouter::ruma`], for a handler that builds the HTTP response itself
+    /// (streamed file downloads with their headers).
+    fn ruma_http<T, S, F, Fut>(self, handler: F) -> Self
+    where
+        T: IncomingRequest + Send + 'static,
+        T::Authentication: AuthRequirement,
+        S: FromRef<AppState> + Send + 'static,
+        F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<Response>> + Send + 'static;
+
+    /// Mounts a handler that authenticates like `T` but reads the body itself as a stream
+    /// (uploads larger than any request body limit).
+    fn ruma_raw<T, S, F, Fut>(self, handler: F) -> Self
+    where
+        T: Metadata + 'static,
+        T::Authentication: AuthRequirement,
+        S: FromRef<AppState> + Send + 'static,
+        F: Fn(S, RawRequest) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<Response>> + Send + 'static;
+}
+
+/// Every path of endpoint `T`. A trailing `{state_key}` may be empty: `/state/{type}` and
+/// `/state/{type}/` are mounted too.
+fn paths_of<T: Metadata>() -> Vec<&'static str> {
+    T::PATH_BUILDER
+        .all_paths()
+        .flat_map(|path| {
+            let bare = path.strip_suffix("/{state_key}");
+            let extra = bare.map(|bare| [bare, &path[..bare.len() + 1]]);
+            std::iter::once(path).chain(extra.into_iter().flatten())
+        })
+        .collect()
+}
+
+/// Mounts `route` on every path of `T`, tagging responses with the route for metrics.
+fn mount<T, R, Fut>(mut router: Router<AppState>, route: R) -> Router<AppState>
+where
+    T: Metadata,
+    R: Fn(AppState, Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send + 'static,
+{
+    let filter = MethodFilter::try_from(T::METHOD).expect("ruma endpoints use standard methods");
+    for path in paths_of::<T>() {
+        let route = route.clone();
+        let tagged = move |State(state): State<AppState>, req: Request| {
+            let route = route.clone();
+            async move {
+                let mut response = route(state, req).await;
+                response.extensions_mut().insert(RouteName(path));
+                response
+            }
+        };
+        router = router.route(path, on(filter, tagged));
+    }
+    router
 }
 
 impl RumaRouter for Router<AppState> {
-    fn ruma<T, S, F, Fut>(mut self, handler: F) -> Self
+    fn ruma<T, S, F, Fut>(self, handler: F) -> Self
     where
         T: IncomingRequest + Send + 'static,
         T::Authentication: AuthRequirement,
@@ -161,35 +260,56 @@ impl RumaRouter for Router<AppState> {
         F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static,
     {
-        let filter =
-            MethodFilter::try_from(T::METHOD).expect("ruma endpoints use standard methods");
-        // A trailing `{state_key}` may be empty: mount `/state/{type}` and `/state/{type}/` too.
-        let builder = T::PATH_BUILDER;
-        let paths: Vec<&'static str> = builder
-            .all_paths()
-            .flat_map(|path| {
-                let bare = path.strip_suffix("/{state_key}");
-                let extra = bare.map(|bare| [bare, &path[..bare.len() + 1]]);
-                std::iter::once(path).chain(extra.into_iter().flatten())
-            })
-            .collect();
-        for path in paths {
+        mount::<T, _, _>(self, move |state: AppState, req: Request| {
             let handler = handler.clone();
-            let route = move |State(state): State<AppState>, req: Request| {
-                let handler = handler.clone();
-                async move {
-                    let result = match Ruma::<T>::extract(req, &state).await {
-                        Ok(ruma) => handler(S::from_ref(&state), ruma).await,
-                        Err(err) => Err(err),
-                    };
-                    let mut response = respond(result);
-                    response.extensions_mut().insert(RouteName(path));
-                    response
+            async move {
+                let result = match Ruma::<T>::extract(req, &state).await {
+                    Ok(ruma) => handler(S::from_ref(&state), ruma).await,
+                    Err(err) => Err(err),
+                };
+                respond(result)
+            }
+        })
+    }
+
+    fn ruma_http<T, S, F, Fut>(self, handler: F) -> Self
+    where
+        T: IncomingRequest + Send + 'static,
+        T::Authentication: AuthRequirement,
+        S: FromRef<AppState> + Send + 'static,
+        F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<Response>> + Send + 'static,
+    {
+        mount::<T, _, _>(self, move |state: AppState, req: Request| {
+            let handler = handler.clone();
+            async move {
+                match Ruma::<T>::extract(req, &state).await {
+                    Ok(ruma) => handler(S::from_ref(&state), ruma).await,
+                    Err(err) => Err(err),
                 }
-            };
-            self = self.route(path, on(filter, route));
-        }
-        self
+                .unwrap_or_else(IntoResponse::into_response)
+            }
+        })
+    }
+
+    fn ruma_raw<T, S, F, Fut>(self, handler: F) -> Self
+    where
+        T: Metadata + 'static,
+        T::Authentication: AuthRequirement,
+        S: FromRef<AppState> + Send + 'static,
+        F: Fn(S, RawRequest) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<Response>> + Send + 'static,
+    {
+        mount::<T, _, _>(self, move |state: AppState, req: Request| {
+            let handler = handler.clone();
+            async move {
+                match RawRequest::extract::<T>(req, &state).await {
+                    Ok(raw) => handler(S::from_ref(&state), raw).await,
+                    Err(err) => Err(err),
+                }
+                .unwrap_or_else(IntoResponse::into_response)
+            }
+        })
     }
 }
 

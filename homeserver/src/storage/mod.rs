@@ -12,6 +12,9 @@
 mod account_data;
 mod devices;
 mod events;
+mod media;
+#[cfg(test)]
+mod media_tests;
 mod presence;
 mod profiles;
 mod push;
@@ -41,6 +44,7 @@ pub use self::{
         EventFilter, EventStore, Membership, NewEvent, NewRoom, Persisted, SNAPSHOT_EVERY,
         StateEntries, StateUpdate, StoredEvent, TxnKey, glob_match,
     },
+    media::{MediaContent, MediaRecord, MediaStore, ThumbnailRecord},
     presence::{PresenceRecord, PresenceStore, StreamMaxima},
     profiles::ProfileStore,
     push::{Counts, Notification, PushActions, PushStore},

@@ -10,7 +10,7 @@ use super::{
     *,
 };
 
-async fn on_every_backend<F, Fut>(test: F)
+pub(super) async fn on_every_backend<F, Fut>(test: F)
 where
     F: Fn(Store) -> Fut,
     Fut: Future<Output = ()>,

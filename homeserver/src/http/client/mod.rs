@@ -7,6 +7,7 @@ mod devices;
 mod directory;
 mod discovery;
 mod ephemeral;
+mod media;
 mod membership;
 mod profile;
 mod push;
@@ -39,5 +40,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = account_data::routes(router);
     let router = ephemeral::routes(router);
     let router = push::routes(router);
+    let router = media::routes(router);
     profile::routes(router)
 }
