@@ -36,6 +36,14 @@ pub fn hearth_binary() -> PathBuf {
     bin
 }
 
+/// The resident memory of process `pid`, from `/proc`.
+pub fn rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Per-server settings a test may change; everything else is Hearth's default.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -257,10 +265,7 @@ impl Homeserver {
 
     /// The server's resident set size in bytes (Linux `/proc`).
     pub fn rss_bytes(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib * 1024)
+        rss_of(self.pid()?)
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -2,6 +2,7 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::{
@@ -74,6 +75,13 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(addr = %client_addr, server_name = %config.server.server_name, "client API listening");
     // A machine-readable line for scripts and the test harness (which may ask for port 0).
     println!("hearth: listening on http://{client_addr}");
+    // No Nagle delay: a streamed body or a WebSocket frame written after the headers must
+    // not wait for the peer's delayed ACK (40 ms on Linux).
+    let client = client.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %err, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         client,
         app.into_make_service_with_connect_info::<SocketAddr>(),
