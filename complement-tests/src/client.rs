@@ -138,7 +138,11 @@ impl Client {
             features: Default::default(),
         };
         Self {
-            http: reqwest::Client::new(),
+            // Redirects are part of what tests check: never follow them silently.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
             base_url: base_url.trim_end_matches('/').to_owned(),
             server_name: server_name.to_owned(),
             access_token: None,

@@ -219,6 +219,8 @@ impl Homeserver {
             let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
             panic!("hearth did not start; its log:\n{log}");
         };
+        // Keep reading, so a later line never meets a closed pipe (which kills the process).
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         self.base_url = url;
         self.metrics_url = metrics_url;
         self.child = Some(child);

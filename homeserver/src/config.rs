@@ -26,6 +26,7 @@ pub struct Config {
     pub rooms: RoomsConfig,
     pub sync: SyncConfig,
     pub media: MediaConfig,
+    pub web: WebConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +65,27 @@ pub struct MediaConfig {
     pub legacy_download: LegacyDownload,
     /// Largest image, in pixels (width × height), that gets thumbnails.
     pub max_thumbnail_pixels: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Whether to serve the web client.
+    pub enabled: bool,
+    /// The URL path it is served under.
+    pub path: String,
+    /// The built client (`npm run build` in `web/`).
+    pub dir: std::path::PathBuf,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            path: "/".to_owned(),
+            dir: "./web/dist".into(),
+        }
+    }
 }
 
 /// The legacy `/_matrix/media/v3/download|thumbnail` endpoints, which need no access token.
@@ -342,6 +364,13 @@ impl Config {
             return Err(bad(
                 "sync.websocket_timeout_secs",
                 "must be longer than sync.websocket_ping_secs, which must be at least 1",
+            ));
+        }
+        let web = &self.web.path;
+        if !web.starts_with('/') || web.starts_with("/_matrix") || web.starts_with("/.well-known") {
+            return Err(bad(
+                "web.path",
+                "must start with / and not be under /_matrix or /.well-known",
             ));
         }
         if self.media.max_upload_size == 0 {

@@ -52,6 +52,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             )
         })?;
     let client_addr = client.local_addr()?;
+    let state_has_web = state.web.is_some();
     let app = client_app(state, metrics.clone());
 
     let metrics_task = match config.listeners.metrics {
@@ -61,7 +62,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("cannot listen on {addr} (listeners.metrics): {e}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "metrics listening");
-            println!("hearth: metrics on http://{addr}");
+            announce(&format!("metrics on http://{addr}"));
             let app = metrics_app(metrics);
             Some(tokio::spawn(async move {
                 axum::serve(listener, app)
@@ -74,7 +75,14 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 
     tracing::info!(addr = %client_addr, server_name = %config.server.server_name, "client API listening");
     // A machine-readable line for scripts and the test harness (which may ask for port 0).
-    println!("hearth: listening on http://{client_addr}");
+    // The web client's line comes first: the test harness stops reading at the other.
+    if state_has_web {
+        announce(&format!(
+            "web client on http://{client_addr}{}",
+            config.web.path
+        ));
+    }
+    announce(&format!("listening on http://{client_addr}"));
     // No Nagle delay: a streamed body or a WebSocket frame written after the headers must
     // not wait for the peer's delayed ACK (40 ms on Linux).
     let client = client.tap_io(|tcp| {
@@ -94,6 +102,13 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     store.close().await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// A machine-readable line on stdout. A closed stdout is not worth dying for.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "hearth: {line}").and_then(|()| out.flush());
 }
 
 async fn shutdown_signal() {

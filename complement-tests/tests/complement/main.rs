@@ -20,4 +20,5 @@ mod rooms;
 mod search;
 mod stock_client;
 mod sync;
+mod web_client;
 mod websocket;

@@ -4,6 +4,7 @@ pub mod client;
 pub mod error;
 pub mod metrics;
 pub mod ruma;
+pub mod web;
 pub mod ws;
 
 use std::{sync::Arc, time::Instant};
@@ -36,6 +37,8 @@ pub struct AppState {
     pub rooms: Rooms,
     pub sync: SyncEngine,
     pub media: Media,
+    /// The web client's files, when served.
+    pub web: Option<web::WebClient>,
     pub server: Arc<ServerInfo>,
     pub max_request_bytes: usize,
     pub websocket: ws::WebSocketSettings,
@@ -67,6 +70,7 @@ impl AppState {
                 ))
             })?;
         Ok(Self {
+            web: web::WebClient::new(&config.web),
             media,
             accounts,
             profiles: Profiles::new(store, config.server_name()),
@@ -122,7 +126,7 @@ pub struct RouteName(pub &'static str);
 /// The Client-Server API application.
 pub fn client_app(state: AppState, metrics: Arc<Metrics>) -> Router {
     ws::routes(client::routes(Router::new()))
-        .fallback(ruma::unrecognized_path)
+        .fallback(|State(state): State<AppState>, req: Request| web::fallback(state.web, req))
         .method_not_allowed_fallback(ruma::unrecognized_method)
         .with_state(state)
         .layer(middleware::from_fn(cors))
