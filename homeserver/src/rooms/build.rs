@@ -252,6 +252,12 @@ impl Rooms {
         room.max_depth = i64::from(pdu.depth);
         room.apply(pdu.clone());
         // Members see it; so does the target of a membership change (a kicked user, say).
+        self.inner.streams.recent.record(
+            position.first(),
+            pdu.room_id.as_str(),
+            pdu.state_key.is_some(),
+            membership.and(pdu.state_key.as_deref()),
+        );
         let mut wake = room.joined_or_invited().as_ref().clone();
         if membership.is_some()
             && let Some(target) = pdu

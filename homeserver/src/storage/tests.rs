@@ -1805,6 +1805,16 @@ async fn to_device_messages_are_queued_once_read_in_order_and_acknowledged() {
                 .is_empty()
         );
 
+        let mut pending = store.to_device_pending().await.unwrap();
+        pending.sort();
+        assert_eq!(
+            pending,
+            [
+                (a.to_owned(), "A".to_owned(), 9),
+                (a.to_owned(), "B".to_owned(), 10),
+                (b.to_owned(), "A".to_owned(), 3)
+            ]
+        );
         store.ack_to_device(a, "A", 6).await.unwrap();
         assert_eq!(
             positions(store.to_device_between(a, "A", 0, 100, 10).await.unwrap()),

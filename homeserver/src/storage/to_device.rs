@@ -34,6 +34,8 @@ pub trait ToDeviceStore {
     ) -> Result<Vec<ToDeviceMessage>>;
     /// Deletes a device's messages up to `upto`: its sync has acknowledged them.
     async fn ack_to_device(&self, user_id: &str, device_id: &str, upto: i64) -> Result<()>;
+    /// Every device with queued messages, and the highest position queued for it.
+    async fn to_device_pending(&self) -> Result<Vec<(String, String, i64)>>;
     async fn add_device_list_change(&self, user_id: &str, stream_id: i64) -> Result<()>;
     /// Users whose devices changed with `after < stream_id <= upto`.
     async fn device_list_changes_between(&self, after: i64, upto: i64) -> Result<Vec<String>>;
@@ -109,6 +111,17 @@ impl ToDeviceStore for Store {
                 content: r.get(5),
             })
             .collect())
+    }
+
+    async fn to_device_pending(&self) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, device_id, MAX(stream_id) FROM to_device GROUP BY user_id, device_id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect()
     }
 
     async fn ack_to_device(&self, user_id: &str, device_id: &str, upto: i64) -> Result<()> {

@@ -1,13 +1,19 @@
 //! Account data (global and per room), room tags (the room's `m.tag`), the ignore list
 //! (`m.ignored_user_list`) and sync filters.
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    sync::{Arc, atomic::Ordering},
+};
 
 use http::StatusCode;
 use ruma::{RoomId, UserId, api::client::filter::FilterDefinition, api::error::ErrorKind};
 use serde_json::{Map, Value as JsonValue, json};
 
 use super::SyncEngine;
+
+/// The account data type listing the users whose events and invites a user ignores.
+const IGNORED_USERS: &str = "m.ignored_user_list";
 use crate::{
     http::error::{Error, Result},
     storage::AccountDataStore,
@@ -59,6 +65,14 @@ impl SyncEngine {
                 position.first(),
             )
             .await?;
+        if room_id.is_none() && kind == IGNORED_USERS {
+            self.cache.ignored_generation.fetch_add(1, Ordering::AcqRel);
+            self.cache
+                .ignored
+                .lock()
+                .expect("not poisoned")
+                .remove(user_id);
+        }
         position.finish(vec![user_id.to_owned()]);
         Ok(())
     }
@@ -125,15 +139,32 @@ impl SyncEngine {
     }
 
     /// Users on the user's `m.ignored_user_list`.
-    pub async fn ignored_users(&self, user_id: &UserId) -> Result<HashSet<String>> {
+    pub async fn ignored_users(&self, user_id: &UserId) -> Result<Arc<HashSet<String>>> {
+        if let Some(users) = self
+            .cache
+            .ignored
+            .lock()
+            .expect("not poisoned")
+            .get(user_id)
+        {
+            return Ok(users.clone());
+        }
+        let generation = self.cache.ignored_generation.load(Ordering::Acquire);
         let content = self
-            .stored_account_data(user_id, None, "m.ignored_user_list")
+            .stored_account_data(user_id, None, IGNORED_USERS)
             .await?;
-        Ok(content
-            .as_ref()
-            .and_then(|c| c["ignored_users"].as_object())
-            .map(|users| users.keys().cloned().collect())
-            .unwrap_or_default())
+        let users: Arc<HashSet<String>> = Arc::new(
+            content
+                .as_ref()
+                .and_then(|c| c["ignored_users"].as_object())
+                .map(|users| users.keys().cloned().collect())
+                .unwrap_or_default(),
+        );
+        let mut cache = self.cache.ignored.lock().expect("not poisoned");
+        if self.cache.ignored_generation.load(Ordering::Acquire) == generation {
+            cache.insert(user_id.to_owned(), users.clone());
+        }
+        Ok(users)
     }
 
     /// `POST /user/{userId}/filter`: the new filter's ID.

@@ -1,7 +1,10 @@
 //! The one sync response builder, used by `/sync` and the WebSocket alike: everything that
 //! changed for a user between two tokens, shaped and filtered as the spec's `/sync` says.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::Arc,
+};
 
 use ruma::{
     OwnedRoomId, OwnedUserId, RoomId, UInt,
@@ -53,7 +56,7 @@ struct Plan<'a> {
     state: EventFilter,
     limit: u32,
     lazy_members: bool,
-    ignored: HashSet<String>,
+    ignored: Arc<HashSet<String>>,
 }
 
 fn to_raw<T>(value: &JsonValue) -> Result<Raw<T>> {
@@ -103,7 +106,7 @@ impl SyncEngine {
         let mut response = Response::new(String::new());
         let mut has_data = false;
 
-        let memberships = self.store.memberships_of(p.user_id.as_str()).await?;
+        let memberships = self.memberships_of(&p.user_id, now.events).await?;
         let joined: Vec<String> = memberships
             .iter()
             .filter(|m| m.membership == "join")
@@ -112,11 +115,15 @@ impl SyncEngine {
         let changed_rooms: Option<HashSet<String>> = match since {
             Some(s) if s.events >= now.events => Some(HashSet::new()),
             Some(s) => Some(
-                self.store
-                    .rooms_with_events_between(s.events, now.events)
-                    .await?
-                    .into_iter()
-                    .collect(),
+                match self.streams.recent.rooms_between(s.events, now.events) {
+                    Some(rooms) => rooms,
+                    None => self
+                        .store
+                        .rooms_with_events_between(s.events, now.events)
+                        .await?
+                        .into_iter()
+                        .collect(),
+                },
             ),
             None => None,
         };
@@ -411,6 +418,15 @@ impl SyncEngine {
                 (false, false) => return Ok(Vec::new()),
             }
         };
+        if let Some(from) = from
+            && self
+                .streams
+                .recent
+                .state_changed(room_id.as_str(), from, to)
+                == Some(false)
+        {
+            return Ok(Vec::new());
+        }
         self.rooms
             .state_between(&p.user_id, room_id, from, to, &pick)
             .await

@@ -8,13 +8,20 @@ pub mod notifier;
 mod presence;
 mod push_rules;
 mod receipts;
+mod recent;
 pub mod streams;
 mod to_device;
 mod typing;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, atomic::AtomicU64},
+    time::Duration,
+};
 
-use ruma::{UserId, api::client::sync::sync_events::v3::Response, presence::PresenceState};
+use ruma::{
+    OwnedUserId, UserId, api::client::sync::sync_events::v3::Response, presence::PresenceState,
+};
 use tokio::time::Instant;
 
 use self::receipts::Deliveries;
@@ -28,8 +35,25 @@ pub use self::{
 use crate::{
     http::error::Result,
     rooms::Rooms,
-    storage::{Store, ToDeviceStore},
+    storage::{EventStore, Membership, Store, ToDeviceStore},
 };
+
+/// What every sync of a user reads and rarely changes, kept in memory.
+///
+/// With several processes over one database these would be invalidated from the streams
+/// (account data, membership events) every process follows; today there is one process.
+#[derive(Default)]
+struct UserCache {
+    /// `m.ignored_user_list`, by user.
+    ignored: Mutex<HashMap<OwnedUserId, Arc<HashSet<String>>>>,
+    /// Bumped by every change of an ignore list: a read that raced one is not cached.
+    ignored_generation: AtomicU64,
+    /// Memberships, with the events position they were read at.
+    memberships: Mutex<HashMap<OwnedUserId, (i64, Arc<Vec<Membership>>)>>,
+    /// Devices with queued to-device messages, and the highest position queued for each:
+    /// a sync of any other device has nothing to acknowledge.
+    to_device_pending: Mutex<HashMap<(String, String), i64>>,
+}
 
 #[derive(Clone)]
 pub struct SyncEngine {
@@ -39,13 +63,22 @@ pub struct SyncEngine {
     pub typing: Typing,
     pub presence: Presence,
     deliveries: Arc<Deliveries>,
+    cache: Arc<UserCache>,
 }
 
 impl SyncEngine {
     pub async fn new(store: Store, rooms: Rooms) -> Result<Self> {
         let streams = rooms.streams().clone();
         let presence = Presence::load(store.clone(), streams.clone()).await?;
+        let cache = UserCache::default();
+        *cache.to_device_pending.lock().expect("not poisoned") = store
+            .to_device_pending()
+            .await?
+            .into_iter()
+            .map(|(user, device, max)| ((user, device), max))
+            .collect();
         let engine = Self {
+            cache: Arc::new(cache),
             typing: Typing::new(streams.clone()),
             presence,
             store,
@@ -84,12 +117,65 @@ impl SyncEngine {
             to_device: token.to_device.min(now.to_device),
             ..*token
         };
-        self.store
-            .ack_to_device(user_id.as_str(), device_id, token.to_device)
-            .await?;
+        let key = (user_id.to_string(), device_id.to_owned());
+        let pending = self
+            .cache
+            .to_device_pending
+            .lock()
+            .expect("not poisoned")
+            .get(&key)
+            .copied();
+        if pending.is_some() {
+            self.store
+                .ack_to_device(user_id.as_str(), device_id, token.to_device)
+                .await?;
+            let mut pending = self.cache.to_device_pending.lock().expect("not poisoned");
+            // Keep the entry if more was queued meanwhile, past what was just deleted.
+            if pending.get(&key).is_some_and(|max| *max <= token.to_device) {
+                pending.remove(&key);
+            }
+        }
         self.deliveries
             .acknowledged(user_id, device_id, token.events);
         Ok(())
+    }
+
+    /// Notes that messages up to `position` wait for `device_id` of `user_id`.
+    fn to_device_queued(&self, user_id: &str, device_id: &str, position: i64) {
+        let mut pending = self.cache.to_device_pending.lock().expect("not poisoned");
+        let max = pending
+            .entry((user_id.to_owned(), device_id.to_owned()))
+            .or_insert(position);
+        *max = (*max).max(position);
+    }
+
+    /// The user's memberships as of events position `now` (or later), from memory unless
+    /// one of them changed since they were read.
+    async fn memberships_of(&self, user_id: &UserId, now: i64) -> Result<Arc<Vec<Membership>>> {
+        let cached = self
+            .cache
+            .memberships
+            .lock()
+            .expect("not poisoned")
+            .get(user_id)
+            .cloned();
+        if let Some((read_at, list)) = cached
+            && read_at <= now
+            && self
+                .streams
+                .recent
+                .membership_changed(user_id.as_str(), read_at, now)
+                == Some(false)
+        {
+            return Ok(list);
+        }
+        let list = Arc::new(self.store.memberships_of(user_id.as_str()).await?);
+        self.cache
+            .memberships
+            .lock()
+            .expect("not poisoned")
+            .insert(user_id.to_owned(), (now, list.clone()));
+        Ok(list)
     }
 
     /// `GET /sync`: answers at once when there is something after `since` (or on an initial

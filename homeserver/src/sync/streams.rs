@@ -195,6 +195,8 @@ pub struct Streams {
     /// keep growing across restarts.
     typing: AtomicI64,
     pub notifier: Arc<Notifier>,
+    /// The newest event positions by room, for cheap incremental syncs.
+    pub recent: super::recent::RecentEvents,
 }
 
 impl Streams {
@@ -214,6 +216,7 @@ impl Streams {
             device_lists: ids(max.device_lists),
             typing: AtomicI64::new(now_ms()),
             notifier,
+            recent: super::recent::RecentEvents::new(max.events),
         })
     }
 

@@ -72,6 +72,11 @@ impl SyncEngine {
             .store
             .queue_to_device((sender.as_str(), sender_device, txn_id), &queued)
             .await?;
+        if fresh {
+            for m in &queued {
+                self.to_device_queued(&m.user_id, &m.device_id, m.stream_id);
+            }
+        }
         let wake: BTreeMap<OwnedUserId, ()> = if fresh {
             targets.into_iter().map(|(u, _, _)| (u, ())).collect()
         } else {

@@ -1,0 +1,142 @@
+//! An in-memory index of the newest timeline positions: which room each is in, whether it
+//! changed state, and whose membership. Incremental syncs answer "which rooms changed?",
+//! "did this room's state change?" and "did this user's memberships change?" from it
+//! instead of the database, as long as their `since` is recent enough to be covered.
+//!
+//! With several processes over one database, each must feed its index from the shared
+//! event stream; until scale-out lands, the one process's writes are all there are.
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::{Arc, Mutex},
+};
+
+/// Positions kept; older ones are forgotten (syncs from before them use the database).
+const CAPACITY: usize = 50_000;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    room_id: Arc<str>,
+    state: bool,
+    /// The user a membership event is about.
+    member: Option<Arc<str>>,
+}
+
+#[derive(Debug)]
+pub struct RecentEvents {
+    inner: Mutex<Recent>,
+}
+
+#[derive(Debug)]
+struct Recent {
+    /// Every position above this one that was persisted is in `entries`.
+    floor: i64,
+    entries: BTreeMap<i64, Entry>,
+}
+
+impl RecentEvents {
+    /// An empty index of the positions after `floor` (the newest at start-up).
+    pub fn new(floor: i64) -> Self {
+        Self {
+            inner: Mutex::new(Recent {
+                floor,
+                entries: BTreeMap::new(),
+            }),
+        }
+    }
+
+    /// Records a persisted event; call it before the position becomes visible.
+    pub fn record(&self, position: i64, room_id: &str, state: bool, member: Option<&str>) {
+        let mut recent = self.inner.lock().expect("not poisoned");
+        recent.entries.insert(
+            position,
+            Entry {
+                room_id: room_id.into(),
+                state,
+                member: member.map(Into::into),
+            },
+        );
+        while recent.entries.len() > CAPACITY {
+            if let Some((oldest, _)) = recent.entries.pop_first() {
+                recent.floor = recent.floor.max(oldest);
+            }
+        }
+    }
+
+    /// Runs `f` over the entries in `(after, upto]`, or `None` when the index does not
+    /// cover that range.
+    fn scan<T>(
+        &self,
+        after: i64,
+        upto: i64,
+        f: impl FnOnce(&mut dyn Iterator<Item = &Entry>) -> T,
+    ) -> Option<T> {
+        let recent = self.inner.lock().expect("not poisoned");
+        if after < recent.floor {
+            return None;
+        }
+        if upto <= after {
+            return Some(f(&mut std::iter::empty()));
+        }
+        Some(f(&mut recent
+            .entries
+            .range(after + 1..=upto)
+            .map(|(_, e)| e)))
+    }
+
+    /// Rooms with events in `(after, upto]`.
+    pub fn rooms_between(&self, after: i64, upto: i64) -> Option<HashSet<String>> {
+        self.scan(after, upto, |entries| {
+            entries.map(|e| e.room_id.to_string()).collect()
+        })
+    }
+
+    /// Whether `room_id`'s state changed in `(after, upto]`.
+    pub fn state_changed(&self, room_id: &str, after: i64, upto: i64) -> Option<bool> {
+        self.scan(after, upto, |mut entries| {
+            Iterator::any(&mut entries, |e| e.state && &*e.room_id == room_id)
+        })
+    }
+
+    /// Whether any membership of `user_id` changed in `(after, upto]`.
+    pub fn membership_changed(&self, user_id: &str, after: i64, upto: i64) -> Option<bool> {
+        self.scan(after, upto, |mut entries| {
+            Iterator::any(&mut entries, |e| e.member.as_deref() == Some(user_id))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_only_what_it_covers() {
+        let recent = RecentEvents::new(10);
+        recent.record(11, "!a", false, None);
+        recent.record(12, "!b", true, Some("@u"));
+        recent.record(13, "!a", false, None);
+        assert_eq!(recent.rooms_between(9, 13), None);
+        assert_eq!(
+            recent.rooms_between(10, 13),
+            Some(["!a".to_owned(), "!b".to_owned()].into())
+        );
+        assert_eq!(recent.rooms_between(12, 13), Some(["!a".to_owned()].into()));
+        assert_eq!(recent.rooms_between(13, 13), Some(HashSet::new()));
+        assert_eq!(recent.state_changed("!b", 10, 13), Some(true));
+        assert_eq!(recent.state_changed("!b", 12, 13), Some(false));
+        assert_eq!(recent.state_changed("!a", 10, 13), Some(false));
+        assert_eq!(recent.membership_changed("@u", 11, 12), Some(true));
+        assert_eq!(recent.membership_changed("@v", 10, 13), Some(false));
+    }
+
+    #[test]
+    fn forgetting_old_positions_raises_the_floor() {
+        let recent = RecentEvents::new(0);
+        for pos in 1..=(CAPACITY as i64 + 5) {
+            recent.record(pos, "!a", false, None);
+        }
+        assert_eq!(recent.rooms_between(4, 10), None);
+        assert!(recent.rooms_between(5, 10).is_some());
+    }
+}
