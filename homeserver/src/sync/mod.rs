@@ -38,6 +38,9 @@ use crate::{
     storage::{EventStore, Membership, Store, ToDeviceStore},
 };
 
+/// A user's memberships and the events position they were read at.
+type MembershipsAt = (i64, Arc<Vec<Membership>>);
+
 /// What every sync of a user reads and rarely changes, kept in memory.
 ///
 /// With several processes over one database these would be invalidated from the streams
@@ -49,7 +52,7 @@ struct UserCache {
     /// Bumped by every change of an ignore list: a read that raced one is not cached.
     ignored_generation: AtomicU64,
     /// Memberships, with the events position they were read at.
-    memberships: Mutex<HashMap<OwnedUserId, (i64, Arc<Vec<Membership>>)>>,
+    memberships: Mutex<HashMap<OwnedUserId, MembershipsAt>>,
     /// Devices with queued to-device messages, and the highest position queued for each:
     /// a sync of any other device has nothing to acknowledge.
     to_device_pending: Mutex<HashMap<(String, String), i64>>,
