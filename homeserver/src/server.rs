@@ -17,8 +17,15 @@ use crate::{
 /// Initialises `tracing` from the `[logging]` section (`RUST_LOG` wins when set). Keep the
 /// returned guard alive: dropping it flushes the log.
 pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.logging.level));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        let mut level = config.logging.level.clone();
+        // ruma's auth checks narrate every event at INFO: that is debugging detail, and
+        // formatting it costs more than the check. An explicit setting still wins.
+        if !level.contains("ruma_state_res") {
+            level.push_str(",ruma_state_res=warn");
+        }
+        tracing_subscriber::EnvFilter::new(level)
+    });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     // Log lines are written by a background thread: a request never waits on stderr.
     let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
