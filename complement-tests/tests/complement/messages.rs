@@ -158,3 +158,65 @@ async fn filters_select_types_senders_and_urls() {
         "bob's member event at his messages: {bobs}"
     );
 }
+
+#[tokio::test]
+async fn state_events_carry_the_content_they_replaced() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let room = alice.create_room(json!({ "name": "First" })).await;
+    alice
+        .put_state(&room, "m.room.name", "", json!({ "name": "Second" }))
+        .await
+        .must_ok();
+    let first_id = {
+        let page = alice.room_get(&room, "messages?dir=b&limit=20").await;
+        let chunk = page.must_ok()["chunk"].as_array().unwrap().clone();
+        let names: Vec<_> = chunk
+            .iter()
+            .filter(|e| e["type"] == "m.room.name")
+            .collect();
+        assert_eq!(names.len(), 2);
+        let (newest, oldest) = (names[0], names[1]);
+        assert_eq!(
+            newest["unsigned"]["prev_content"],
+            json!({ "name": "First" })
+        );
+        assert_eq!(newest["unsigned"]["prev_sender"], "@alice:hs1");
+        assert_eq!(newest["unsigned"]["replaces_state"], oldest["event_id"]);
+        // The room's first name replaced nothing.
+        assert!(oldest["unsigned"].get("prev_content").is_none());
+        oldest["event_id"].as_str().unwrap().to_owned()
+    };
+    // Also on /sync, /event and /state reads of the event.
+    let sync = alice.sync(None, "").await;
+    let timeline = complement_tests::sync_timeline(sync.must_ok(), &room);
+    let newest = timeline
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "m.room.name")
+        .unwrap();
+    assert_eq!(newest["unsigned"]["replaces_state"], first_id.as_str());
+    let id = newest["event_id"].as_str().unwrap();
+    let single = alice.room_get(&room, &format!("event/{id}")).await;
+    assert_eq!(
+        single.must_ok()["unsigned"]["prev_content"]["name"],
+        "First"
+    );
+    // A leave names what the member was before.
+    let bob = hs.register("bob").await;
+    alice
+        .put_state(
+            &room,
+            "m.room.join_rules",
+            "",
+            json!({ "join_rule": "public" }),
+        )
+        .await
+        .must_ok();
+    bob.join(&room).await.must_ok();
+    bob.room_post(&room, "leave", json!({})).await.must_ok();
+    let page = alice.room_get(&room, "messages?dir=b&limit=1").await;
+    let leave = &page.must_ok()["chunk"][0];
+    assert_eq!(leave["content"]["membership"], "leave");
+    assert_eq!(leave["unsigned"]["prev_content"]["membership"], "join");
+}

@@ -191,3 +191,65 @@ async fn user_directory_finds_local_users_by_id_and_name() {
         .await
         .must_error(400, "M_MISSING_PARAM");
 }
+
+#[tokio::test]
+async fn profile_changes_reach_every_joined_room_as_member_events() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let rooms = [
+        alice.create_room(json!({ "preset": "public_chat" })).await,
+        alice.create_room(json!({ "preset": "public_chat" })).await,
+    ];
+    for room in &rooms {
+        bob.join(room).await.must_ok();
+    }
+    let left = alice.create_room(json!({ "preset": "public_chat" })).await;
+    alice.room_post(&left, "leave", json!({})).await.must_ok();
+    let base = "/_matrix/client/v3/profile/@alice:hs1";
+    alice
+        .put(
+            &format!("{base}/displayname"),
+            json!({ "displayname": "Alice L." }),
+        )
+        .await
+        .must_ok();
+    alice
+        .put(
+            &format!("{base}/avatar_url"),
+            json!({ "avatar_url": "mxc://hs1/pic" }),
+        )
+        .await
+        .must_ok();
+    for room in &rooms {
+        let member = bob.room_get(room, "state/m.room.member/@alice:hs1").await;
+        assert_eq!(
+            member.must_ok(),
+            &json!({ "membership": "join", "displayname": "Alice L.", "avatar_url": "mxc://hs1/pic" })
+        );
+    }
+    // Clearing a field clears it in the rooms too; rooms the user left are untouched.
+    alice
+        .raw("DELETE", &format!("{base}/avatar_url"), None)
+        .await
+        .must_ok();
+    let member = bob
+        .room_get(&rooms[0], "state/m.room.member/@alice:hs1")
+        .await;
+    assert_eq!(
+        member.must_ok(),
+        &json!({ "membership": "join", "displayname": "Alice L." })
+    );
+    let gone = alice
+        .room_get(&left, "state/m.room.member/@alice:hs1")
+        .await;
+    assert_eq!(gone.must_ok()["membership"], "leave");
+    // The change is a state event with the previous content alongside.
+    let messages = bob.room_get(&rooms[0], "messages?dir=b&limit=1").await;
+    let latest = &messages.must_ok()["chunk"][0];
+    assert_eq!(latest["type"], "m.room.member");
+    assert_eq!(
+        latest["unsigned"]["prev_content"]["avatar_url"],
+        "mxc://hs1/pic"
+    );
+}

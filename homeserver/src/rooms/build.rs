@@ -192,6 +192,11 @@ impl Rooms {
         let kind = pdu.kind.to_string();
         let content = pdu.content_value();
         let mut full_state = None;
+        let replaces_state = pdu
+            .state_key
+            .as_ref()
+            .and_then(|key| room.entries.get(&(kind.clone(), key.clone())))
+            .cloned();
         if let Some(state_key) = &pdu.state_key {
             let mut entries = room.entries.clone();
             entries.insert((kind.clone(), state_key.clone()), pdu.event_id.to_string());
@@ -225,6 +230,7 @@ impl Rooms {
                 depth: i64::from(pdu.depth),
                 json: &pdu.json,
                 rel_type,
+                replaces_state: replaces_state.as_deref(),
                 relates_to,
                 contains_url: content.get("url").is_some_and(JsonValue::is_string),
                 prev_events: &prev_events,

@@ -13,7 +13,7 @@ use ruma::{
 use super::{EventDraft, Rooms, not_in_room, pdu::Pdu};
 use crate::{
     http::error::{Error, Result},
-    storage::RoomStore,
+    storage::{EventStore, ProfileStore, RoomStore},
 };
 
 /// What a moderation action does to its target.
@@ -73,6 +73,49 @@ impl Rooms {
             .unforget_room(sender.as_str(), room_id.as_str())
             .await?;
         Ok(room_id)
+    }
+
+    /// After a profile change: a new `m.room.member` event carrying the user's current
+    /// `displayname` and `avatar_url` in every room they are joined to (the spec's "events
+    /// on change of profile information"). Other fields of the member event are kept.
+    pub async fn refresh_member_profiles(&self, user_id: &UserId) -> Result<()> {
+        let profile = self.store().profile(user_id.as_str()).await?;
+        for m in self.store().memberships_of(user_id.as_str()).await? {
+            if m.membership != "join" {
+                continue;
+            }
+            let Ok(room_id) = OwnedRoomId::try_from(m.room_id) else {
+                continue;
+            };
+            let mut guard = self.lock_known(&room_id, not_in_room).await?;
+            let room = guard.as_mut().expect("known room");
+            let Some(current) = room.get(&StateEventType::RoomMember, user_id.as_str()) else {
+                continue;
+            };
+            let mut content = current.content_value();
+            if content["membership"] != "join" {
+                continue;
+            }
+            for field in ["displayname", "avatar_url"] {
+                match profile.get(field) {
+                    Some(value) => content[field] = value.clone(),
+                    None => {
+                        if let Some(object) = content.as_object_mut() {
+                            object.remove(field);
+                        }
+                    }
+                }
+            }
+            if content == current.content_value() {
+                continue;
+            }
+            let draft = EventDraft::state(StateEventType::RoomMember, user_id.as_str(), content);
+            if let Err(err) = self.append(room, user_id, draft, None).await {
+                // One room refusing (say, its rules changed) must not stop the others.
+                tracing::warn!(room = %room_id, error = %err, "cannot update a member event's profile");
+            }
+        }
+        Ok(())
     }
 
     pub async fn leave(

@@ -167,25 +167,41 @@ impl Rooms {
         rules: &RoomVersionRules,
         stored: Vec<StoredEvent>,
     ) -> Result<Vec<JsonValue>> {
-        let redaction_ids: Vec<String> = stored
+        // Redactions of these events, and the state events they replaced: one read.
+        let related_ids: Vec<String> = stored
             .iter()
-            .filter_map(|e| e.redacted_by.clone())
+            .flat_map(|e| [e.redacted_by.clone(), e.replaces_state.clone()])
+            .flatten()
             .collect();
-        let redactions = self.store().events(&redaction_ids).await?;
+        let related = self.store().events(&related_ids).await?;
+        let find = |id: &Option<String>| {
+            id.as_ref()
+                .and_then(|id| related.iter().find(|r| &r.event_id == id).cloned())
+        };
         let mut out = Vec::with_capacity(stored.len());
         for event in stored {
-            let redacted_by = event.redacted_by.clone();
-            let pdu = parse_stored(room_id, event.event_id, event.json)?;
-            let because = match redacted_by
-                .and_then(|id| redactions.iter().find(|r| r.event_id == id).cloned())
-            {
+            let because = match find(&event.redacted_by) {
                 Some(r) => {
                     let redaction = parse_stored(room_id, r.event_id, r.json)?;
                     Some(redaction.to_client(rules, None, Map::new()))
                 }
                 None => None,
             };
-            out.push(pdu.to_client(rules, because, Map::new()));
+            let mut unsigned = Map::new();
+            if let Some(prev) = find(&event.replaces_state) {
+                unsigned.insert("replaces_state".into(), prev.event_id.clone().into());
+                // The previous content as clients may see it: redacted if it was.
+                let prev_redacted = prev.redacted_by.is_some().then_some(JsonValue::Null);
+                let prev = parse_stored(room_id, prev.event_id, prev.json)?.to_client(
+                    rules,
+                    prev_redacted,
+                    Map::new(),
+                );
+                unsigned.insert("prev_content".into(), prev["content"].clone());
+                unsigned.insert("prev_sender".into(), prev["sender"].clone());
+            }
+            let pdu = parse_stored(room_id, event.event_id, event.json)?;
+            out.push(pdu.to_client(rules, because, unsigned));
         }
         Ok(out)
     }

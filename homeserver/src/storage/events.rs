@@ -53,6 +53,8 @@ pub struct NewEvent<'a> {
     pub depth: i64,
     pub json: &'a str,
     pub rel_type: Option<&'a str>,
+    /// For a state event, the event it replaces in the room's state.
+    pub replaces_state: Option<&'a str>,
     pub relates_to: Option<&'a str>,
     pub contains_url: bool,
     pub prev_events: &'a [String],
@@ -89,6 +91,8 @@ pub struct StoredEvent {
     pub json: String,
     pub redacted_by: Option<String>,
     pub state_group: i64,
+    /// For a state event, the event it replaced in the room's state.
+    pub replaces_state: Option<String>,
 }
 
 /// Which events of a room `/messages` (and friends) want.
@@ -228,7 +232,11 @@ pub struct Membership {
     pub stream_ordering: i64,
 }
 
-const EVENT_COLUMNS: &str = "stream_ordering, event_id, room_id, json, redacted_by, state_group";
+const EVENT_COLUMNS: &str =
+    "stream_ordering, event_id, room_id, json, redacted_by, state_group, replaces_state";
+
+/// How many columns [`EVENT_COLUMNS`] has: a join's own columns come after them.
+pub(super) const EVENT_COLUMN_COUNT: usize = 7;
 
 /// [`EVENT_COLUMNS`] of a table alias, for joins.
 pub(super) fn stored_event_columns(alias: &str) -> String {
@@ -237,6 +245,11 @@ pub(super) fn stored_event_columns(alias: &str) -> String {
         .map(|c| format!("{alias}.{c}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[test]
+fn event_column_count_matches_the_list() {
+    assert_eq!(EVENT_COLUMNS.split(", ").count(), EVENT_COLUMN_COUNT);
 }
 
 impl Store {
@@ -264,6 +277,7 @@ pub(super) fn stored_event(row: &AnyRow) -> StoredEvent {
         json: row.get(3),
         redacted_by: row.get(4),
         state_group: row.get(5),
+        replaces_state: row.get(6),
     }
 }
 
@@ -338,8 +352,9 @@ impl EventStore for Store {
         };
         let row = sqlx::query(
             "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, \
-             state_group, json, rel_type, relates_to, contains_url, stream_ordering) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING stream_ordering",
+             state_group, json, rel_type, relates_to, contains_url, stream_ordering, replaces_state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             RETURNING stream_ordering",
         )
         .bind(e.event_id)
         .bind(e.room_id)
@@ -354,6 +369,7 @@ impl EventStore for Store {
         .bind(e.relates_to)
         .bind(i64::from(e.contains_url))
         .bind(e.stream_ordering)
+        .bind(e.replaces_state)
         .fetch_one(&mut *tx)
         .await?;
         let stream_ordering: i64 = row.get(0);

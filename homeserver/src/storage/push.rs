@@ -6,7 +6,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{
     Result, Store, StoredEvent,
-    events::{stored_event, stored_event_columns},
+    events::{EVENT_COLUMN_COUNT, stored_event, stored_event_columns},
 };
 
 /// One user's push actions for a new event.
@@ -144,9 +144,9 @@ impl PushStore for Store {
             .iter()
             .map(|r| Notification {
                 event: stored_event(r),
-                actions: r.get(6),
-                highlight: r.get::<i64, _>(7) != 0,
-                ts: r.get(8),
+                actions: r.get(EVENT_COLUMN_COUNT),
+                highlight: r.get::<i64, _>(EVENT_COLUMN_COUNT + 1) != 0,
+                ts: r.get(EVENT_COLUMN_COUNT + 2),
             })
             .collect())
     }

@@ -6,7 +6,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{
     Backend, Result, Store, StoredEvent,
-    events::{stored_event, stored_event_columns},
+    events::{EVENT_COLUMN_COUNT, stored_event, stored_event_columns},
 };
 
 /// What to look for, where, and how to order it.
@@ -212,7 +212,8 @@ impl SearchStore for Store {
             .map(|row| {
                 (
                     stored_event(row),
-                    row.try_get::<f64, _>(6).unwrap_or_default(),
+                    row.try_get::<f64, _>(EVENT_COLUMN_COUNT)
+                        .unwrap_or_default(),
                 )
             })
             .collect();

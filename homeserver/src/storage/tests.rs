@@ -505,6 +505,7 @@ async fn put_event(
 ) -> Persisted {
     let (group, chain_len, state, last) = head;
     let prev = last.clone();
+    let replaces = state_key.and_then(|key| state.get(&(kind.to_owned(), key.to_owned())).cloned());
     if let Some(key) = state_key {
         state.insert((kind.to_owned(), key.to_owned()), id.to_owned());
     }
@@ -522,6 +523,7 @@ async fn put_event(
         depth: 1,
         json: &json,
         rel_type: None,
+        replaces_state: replaces.as_deref(),
         relates_to: None,
         contains_url: false,
         prev_events: &prev,
@@ -550,6 +552,54 @@ async fn put_event(
         *chain_len = len;
     }
     persisted
+}
+
+#[tokio::test]
+async fn a_state_event_remembers_the_event_it_replaced() {
+    on_every_backend(|store| async move {
+        let mut head = new_room(&store, "!r:x").await;
+        put_event(
+            &store,
+            "!r:x",
+            "$t1",
+            "m.room.topic",
+            Some(""),
+            "@a:x",
+            &mut head,
+            |_| {},
+        )
+        .await;
+        put_event(
+            &store,
+            "!r:x",
+            "$t2",
+            "m.room.topic",
+            Some(""),
+            "@a:x",
+            &mut head,
+            |_| {},
+        )
+        .await;
+        put_event(
+            &store,
+            "!r:x",
+            "$m",
+            "m.room.message",
+            None,
+            "@a:x",
+            &mut head,
+            |_| {},
+        )
+        .await;
+        let replaced = |id: &'static str| {
+            let store = store.clone();
+            async move { store.event(id).await.unwrap().unwrap().replaces_state }
+        };
+        assert_eq!(replaced("$t1").await, None);
+        assert_eq!(replaced("$t2").await.as_deref(), Some("$t1"));
+        assert_eq!(replaced("$m").await, None);
+    })
+    .await;
 }
 
 /// Creates `room` (its create event `$create`) and returns its head for [`put_event`].
@@ -595,6 +645,7 @@ fn message<'a>(
         depth: 2,
         json,
         rel_type: None,
+        replaces_state: None,
         relates_to: None,
         contains_url: false,
         prev_events,

@@ -26,6 +26,7 @@ struct OwnedEvent {
     depth: i64,
     json: String,
     rel_type: Option<String>,
+    replaces_state: Option<String>,
     relates_to: Option<String>,
     contains_url: bool,
     prev_events: Vec<String>,
@@ -53,6 +54,7 @@ impl OwnedEvent {
             depth: e.depth,
             json: e.json.to_owned(),
             rel_type: e.rel_type.map(str::to_owned),
+            replaces_state: e.replaces_state.map(str::to_owned),
             relates_to: e.relates_to.map(str::to_owned),
             contains_url: e.contains_url,
             prev_events: e.prev_events.to_vec(),
@@ -120,8 +122,8 @@ fn append_script<'a>(e: &'a OwnedEvent, a: &mut Args<'a>, sql: &mut String) -> O
     };
     sql.push_str(&format!(
         "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, state_group, json, \
-         rel_type, relates_to, contains_url, stream_ordering) \
-         VALUES ({event_id}, {room_id}, {kind}, {state_key}, {}, {}, {}, {state_group}, {}, {}, {}, {}, {});\n",
+         rel_type, relates_to, contains_url, stream_ordering, replaces_state) \
+         VALUES ({event_id}, {room_id}, {kind}, {state_key}, {}, {}, {}, {state_group}, {}, {}, {}, {}, {}, {});\n",
         a.text(Some(&e.sender)),
         a.int(Some(e.origin_server_ts)),
         a.int(Some(e.depth)),
@@ -130,6 +132,7 @@ fn append_script<'a>(e: &'a OwnedEvent, a: &mut Args<'a>, sql: &mut String) -> O
         a.text(e.relates_to.as_deref()),
         a.int(Some(i64::from(e.contains_url))),
         a.int(Some(e.stream_ordering)),
+        a.text(e.replaces_state.as_deref()),
     ));
     if !e.prev_events.is_empty() {
         let prev: Vec<String> = e.prev_events.iter().map(|p| a.text(Some(p))).collect();

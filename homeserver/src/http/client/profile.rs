@@ -50,20 +50,35 @@ async fn field(profiles: Profiles, req: Ruma<get_field::Request>) -> Result<get_
     Ok(get_field::Response::new(value))
 }
 
-async fn set(profiles: Profiles, req: Ruma<set_field::Request>) -> Result<set_field::Response> {
-    profiles
-        .set_field(req.sender()?, &req.body.user_id, &req.body.value)
+/// Whether a change of this profile field shows in the user's member events.
+fn in_member_events(field: &str) -> bool {
+    matches!(field, "displayname" | "avatar_url")
+}
+
+async fn set(state: AppState, req: Ruma<set_field::Request>) -> Result<set_field::Response> {
+    let user_id = &req.body.user_id;
+    state
+        .profiles
+        .set_field(req.sender()?, user_id, &req.body.value)
         .await?;
+    if in_member_events(req.body.value.field_name().as_str()) {
+        state.rooms.refresh_member_profiles(user_id).await?;
+    }
     Ok(set_field::Response::new())
 }
 
 async fn delete(
-    profiles: Profiles,
+    state: AppState,
     req: Ruma<delete_field::Request>,
 ) -> Result<delete_field::Response> {
-    profiles
-        .delete_field(req.sender()?, &req.body.user_id, req.body.field.as_str())
+    let (user_id, field) = (&req.body.user_id, req.body.field.as_str());
+    state
+        .profiles
+        .delete_field(req.sender()?, user_id, field)
         .await?;
+    if in_member_events(field) {
+        state.rooms.refresh_member_profiles(user_id).await?;
+    }
     Ok(delete_field::Response::new())
 }
 
