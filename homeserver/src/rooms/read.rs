@@ -107,17 +107,37 @@ impl<'a> Visibility<'a> {
             .as_str()
             .map(str::to_owned)
         };
-        let history = field(HISTORY.0, "").unwrap_or_else(|| "shared".to_owned());
+        let history = field(HISTORY.0, "");
         let membership = field("m.room.member", self.user_id);
-        let allowed = match history.as_str() {
-            "world_readable" => true,
-            _ if membership.as_deref() == Some("join") => true,
-            "invited" => membership.as_deref() == Some("invite"),
-            "joined" => false,
-            _ => self.joined_now,
-        };
+        let allowed = self.decide(history.as_deref(), membership.as_deref());
         self.by_group.insert(state_group, allowed);
         Ok(allowed)
+    }
+
+    fn decide(&self, history: Option<&str>, membership: Option<&str>) -> bool {
+        match history.unwrap_or("shared") {
+            "world_readable" => true,
+            _ if membership == Some("join") => true,
+            "invited" => membership == Some("invite"),
+            "joined" => false,
+            _ => self.joined_now,
+        }
+    }
+
+    /// Answers for the room's current state group from its in-memory state, so events
+    /// sent since the last state change cost no state reads.
+    pub(super) async fn knowing_current(mut self, room_id: &RoomId) -> Result<Self> {
+        let guard = self.rooms.lock_known(room_id, not_in_room).await?;
+        let room = guard.as_ref().expect("known room");
+        let history = room
+            .get(&StateEventType::RoomHistoryVisibility, "")
+            .and_then(|e| e.content_str("history_visibility"));
+        let membership = room.membership(self.user_id);
+        let group = room.state_group;
+        drop(guard);
+        let allowed = self.decide(history.as_deref(), membership.as_deref());
+        self.by_group.insert(group, allowed);
+        Ok(self)
     }
 }
 

@@ -74,7 +74,9 @@ impl Rooms {
             self,
             user_id.as_str(),
             membership.as_deref() == Some("join"),
-        );
+        )
+        .knowing_current(room_id)
+        .await?;
         let want = limit.max(1) as usize;
         let mut picked = Vec::new();
         let mut limited = false;

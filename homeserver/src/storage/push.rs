@@ -38,12 +38,11 @@ pub struct Notification {
 
 pub trait PushStore {
     /// Counts per thread (`""` = main timeline) of a user's notifications in a room after
-    /// stream position `after`.
+    /// their read position: the later of their unthreaded `m.read` and `m.read.private`.
     async fn notification_counts(
         &self,
         user_id: &str,
         room_id: &str,
-        after: i64,
     ) -> Result<Vec<(String, Counts)>>;
     /// A user's notifications below position `before`, newest first.
     async fn notifications(
@@ -88,15 +87,18 @@ impl PushStore for Store {
         &self,
         user_id: &str,
         room_id: &str,
-        after: i64,
     ) -> Result<Vec<(String, Counts)>> {
+        // One statement: the read position (the later of the public and private unthreaded
+        // read receipts) and the counts after it.
         let rows = sqlx::query(
             "SELECT thread_id, COUNT(*), CAST(COALESCE(SUM(highlight), 0) AS BIGINT) FROM event_push_actions \
-             WHERE user_id = $1 AND room_id = $2 AND stream_ordering > $3 GROUP BY thread_id",
+             WHERE user_id = $1 AND room_id = $2 AND stream_ordering > COALESCE(( \
+                 SELECT MAX(event_pos) FROM receipts WHERE room_id = $2 AND user_id = $1 \
+                 AND thread_id = '' AND receipt_type IN ('m.read', 'm.read.private')), 0) \
+             GROUP BY thread_id",
         )
         .bind(user_id)
         .bind(room_id)
-        .bind(after)
         .fetch_all(&self.read)
         .await?;
         Ok(rows

@@ -1446,6 +1446,100 @@ fn receipt_of(
 }
 
 #[tokio::test]
+async fn notification_counts_start_after_the_read_receipt() {
+    on_every_backend(|store| async move {
+        let room = "!n:test";
+        let mut head = new_room(&store, room).await;
+        let actions = |thread: &str, highlight: bool| -> &'static [PushActions] {
+            Box::leak(Box::new([PushActions {
+                user_id: "@b:test".into(),
+                thread_id: thread.into(),
+                actions: "[\"notify\"]".into(),
+                highlight,
+            }]))
+        };
+        let mut positions = Vec::new();
+        for (id, thread, highlight) in [("$1", "", false), ("$2", "", true), ("$3", "$root", false)]
+        {
+            let push = actions(thread, highlight);
+            let persisted = put_event(
+                &store,
+                room,
+                id,
+                "m.room.message",
+                None,
+                "@a:test",
+                &mut head,
+                |e| e.push = push,
+            )
+            .await;
+            positions.push(persisted.stream_ordering);
+        }
+        let counts = |store: Store| async move {
+            let mut c = store.notification_counts("@b:test", room).await.unwrap();
+            c.sort_by(|a, b| a.0.cmp(&b.0));
+            c.into_iter()
+                .map(|(t, c)| (t, c.notifications, c.highlights))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            counts(store.clone()).await,
+            [("".to_owned(), 2, 1), ("$root".to_owned(), 1, 0)]
+        );
+        assert!(
+            store
+                .notification_counts("@a:test", room)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // A private read receipt past the first message counts too; a threaded one does not.
+        store
+            .put_receipt(&receipt_of(
+                room,
+                "m.read.private",
+                "@b:test",
+                "",
+                "$1",
+                positions[0],
+                1,
+            ))
+            .await
+            .unwrap();
+        store
+            .put_receipt(&receipt_of(
+                room,
+                "m.read",
+                "@b:test",
+                "$root",
+                "$3",
+                positions[2],
+                2,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            counts(store.clone()).await,
+            [("".to_owned(), 1, 1), ("$root".to_owned(), 1, 0)]
+        );
+        store
+            .put_receipt(&receipt_of(
+                room,
+                "m.read",
+                "@b:test",
+                "",
+                "$3",
+                positions[2],
+                3,
+            ))
+            .await
+            .unwrap();
+        assert!(counts(store.clone()).await.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn receipts_never_move_back() {
     on_every_backend(|store| async move {
         let (one, read) = ("!one:test", "m.read");

@@ -112,10 +112,9 @@ impl SyncEngine {
         user_id: &UserId,
         room_id: &str,
     ) -> Result<Vec<(String, Counts)>> {
-        let read = self.read_up_to(user_id, room_id).await?;
         Ok(self
             .store
-            .notification_counts(user_id.as_str(), room_id, read)
+            .notification_counts(user_id.as_str(), room_id)
             .await?)
     }
 

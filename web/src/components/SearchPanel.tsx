@@ -60,14 +60,16 @@ export default function SearchPanel({ initialRoomId, onClose, onOpenRoom }: Prop
       const res = (await client.search({
         body: { search_categories: { room_events: { search_term: term.trim(), order_by: "recent", filter } } } as never,
         next_batch: nextBatch,
-      })) as unknown as { search_categories: { room_events: { results: Hit[]; next_batch?: string; count?: number; highlights?: string[] } } };
+      })) as unknown as { search_categories: { room_events: { results?: Hit[]; next_batch?: string; count?: number; highlights?: string[] } } };
       const re = res.search_categories.room_events;
-      const inRange = re.results.filter((h) => (fromTs === undefined || h.result.origin_server_ts >= fromTs) && (toTs === undefined || h.result.origin_server_ts <= toTs));
+      // Every field of the answer is optional in the spec; no matches may mean no `results`.
+      const inRange = (re.results ?? []).filter((h) => (fromTs === undefined || h.result.origin_server_ts >= fromTs) && (toTs === undefined || h.result.origin_server_ts <= toTs));
       setHits(nextBatch ? [...(hits ?? []), ...inRange] : inRange);
       setWords(re.highlights?.length ? re.highlights : term.trim().split(/\s+/));
       setNext(re.next_batch);
       setCount(re.count);
     } catch (e) {
+      if (!nextBatch) setHits(null);
       setError((e as { data?: { error?: string } })?.data?.error ?? t("common.error"));
     } finally {
       setBusy(false);
@@ -106,14 +108,15 @@ export default function SearchPanel({ initialRoomId, onClose, onOpenRoom }: Prop
         <label className="field">
           <span>{t("search.sender")}</span>
           <input name="sender" value={sender} onChange={(e) => setSender(e.target.value)} placeholder="@alice:example.org" list="search-senders" />
-          <datalist id="search-senders">
-            {(roomId ? (client.getRoom(roomId)?.getJoinedMembers() ?? []) : []).map((m) => (
-              <option key={m.userId} value={m.userId}>
-                {m.name}
-              </option>
-            ))}
-          </datalist>
         </label>
+        {/* Outside the label, so the options do not become part of its accessible name. */}
+        <datalist id="search-senders">
+          {(roomId ? (client.getRoom(roomId)?.getJoinedMembers() ?? []) : []).map((m) => (
+            <option key={m.userId} value={m.userId}>
+              {m.name}
+            </option>
+          ))}
+        </datalist>
         <div className="row gap-s">
           <label className="field grow">
             <span>{t("search.from")}</span>

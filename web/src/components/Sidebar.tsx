@@ -3,12 +3,12 @@ import { useMemo, useState } from "react";
 import { ClientEvent, RoomEvent, RoomMemberEvent, UserEvent, type Room } from "matrix-js-sdk";
 import { useClient, useEmitterVersion } from "../matrix/context";
 import { acceptInvite, bucketRooms, directMap, dmPartner } from "../matrix/rooms";
-import { isRoomMuted, PUSH_RULES_CHANGED, pushRulesEmitter } from "../matrix/notify";
+import { isGlobalDnd, isRoomMuted, PUSH_RULES_CHANGED, pushRulesEmitter } from "../matrix/notify";
 import { usePresence } from "../hooks/usePresence";
 import { useOwnProfile } from "../matrix/profile";
 import { presenceKey, useT } from "../i18n";
 import { Avatar } from "./Avatar";
-import { IconChat, IconGlobe, IconPlus, IconSearch } from "./icons";
+import { IconBellOff, IconChat, IconGlobe, IconPlus, IconSearch } from "./icons";
 import RoomListItem from "./RoomListItem";
 import NotifyPrompt from "./NotifyPrompt";
 import type { LayoutActions } from "./ChatLayout";
@@ -87,6 +87,11 @@ export default function Sidebar({ activeRoomId, actions }: Props) {
           </span>
         </button>
         <div className="head-actions">
+          {isGlobalDnd(client.pushRules) && (
+            <span className="dnd-flag" role="img" title={t("notify.dnd")} aria-label={t("notify.dnd")}>
+              <IconBellOff size={16} />
+            </span>
+          )}
           <button className="icon-btn" onClick={() => actions.openPanel({ kind: "search" })} aria-label={t("search.title")} title={t("search.title")}>
             <IconSearch />
           </button>
