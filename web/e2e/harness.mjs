@@ -1,11 +1,11 @@
-// Test harness: a real `hearth` process in a temp dir, a tiny static server for web/dist,
-// and headless Chromium contexts (playwright-core + the system chromium).
+// Test harness: a real `hearth` process in a temp dir serving the built client (web/dist)
+// beside its API, as `./scripts/run` does, and headless Chromium contexts (playwright-core +
+// the system chromium).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
 const WEB_DIR = resolve(new URL("..", import.meta.url).pathname);
@@ -41,6 +41,7 @@ export function freePort() {
 }
 
 export async function startHearth() {
+  if (!existsSync(join(WEB_DIR, "dist", "index.html"))) throw new Error("web/dist/index.html missing: run npm run build first");
   const binary = hearthBinary();
   const dir = mkdtempSync(join(tmpdir(), "hearth-e2e-"));
   const port = await freePort();
@@ -54,6 +55,10 @@ client = "127.0.0.1:${port}"
 url = "sqlite://${dir}/hearth.db"
 [logging]
 level = "${process.env.HEARTH_LOG ?? "warn"}"
+[web]
+enabled = true
+path = "/"
+dir = "${join(WEB_DIR, "dist")}"
 [limits]
 registration_per_ip = { per_second = 100.0, burst = 1000 }
 login_per_ip = { per_second = 100.0, burst = 1000 }
@@ -79,6 +84,8 @@ login_per_account = { per_second = 100.0, burst = 1000 }
   });
   return {
     url: base,
+    /** Where Hearth serves the client. */
+    webUrl: `${base}/`,
     binary,
     log: () => log,
     async stop() {
@@ -92,22 +99,6 @@ login_per_account = { per_second = 100.0, burst = 1000 }
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".json": "application/json", ".wasm": "application/wasm", ".png": "image/png" };
-
-/** Serves web/dist on its own port (Hearth does not serve the client yet). */
-export async function startStatic(root = join(WEB_DIR, "dist")) {
-  if (!existsSync(join(root, "index.html"))) throw new Error(`${root}/index.html missing: run npm run build first`);
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
-    let file = join(root, path);
-    if (!file.startsWith(root) || !existsSync(file) || statSync(file).isDirectory()) file = join(root, "index.html");
-    res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream", "Cache-Control": "no-store" });
-    res.end(readFileSync(file));
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/`, stop: () => new Promise((r) => server.close(r)) };
 }
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";

@@ -3,7 +3,7 @@
 // Requires HEARTH_BINARY (or a built ../target/debug/hearth).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { launch, startHearth, startStatic } from "./harness.mjs";
+import { launch, startHearth } from "./harness.mjs";
 import { accessToken, composer, hoverAction, makePng, message, openRoom, register, send, shot, stubNotifications, T, watchArrivals, watchSends } from "./helpers.mjs";
 
 const WEB_DIR = resolve(new URL("..", import.meta.url).pathname);
@@ -50,7 +50,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   hs = await startHearth();
-  web = await startStatic();
+  // Hearth serves the client itself, as for anyone who runs ./scripts/run.
+  web = { url: hs.webUrl, stop: async () => {} };
   console.log(`hearth ${hs.binary} at ${hs.url}; client at ${web.url}`);
   alice = await launch("alice");
   bob = await launch("bob");
