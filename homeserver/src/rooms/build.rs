@@ -23,7 +23,7 @@ use serde_json::{Value as JsonValue, json, value::to_raw_value};
 use super::{Rooms, pdu::Pdu, state::RoomState};
 use crate::{
     http::error::{Error, Result},
-    storage::{EventStore, NewEvent, NewRoom, StateUpdate, now_ms},
+    storage::{EventStore, NewEvent, NewRoom, StateUpdate, StoredEvent, now_ms},
 };
 
 /// Largest PDU the spec allows, in bytes of canonical JSON.
@@ -258,6 +258,22 @@ impl Rooms {
         room.max_depth = i64::from(pdu.depth);
         room.apply(pdu.clone());
         // Members see it; so does the target of a membership change (a kicked user, say).
+        self.inner.tails.append(super::tail::Appended {
+            event: StoredEvent {
+                stream_ordering: position.first(),
+                event_id: event_id.clone(),
+                room_id: pdu.room_id.to_string(),
+                json: pdu.json.clone(),
+                redacted_by: None,
+                state_group: persisted.state_group,
+                replaces_state: replaces_state.clone(),
+            },
+            kind: &kind,
+            sender: pdu.sender.as_str(),
+            contains_url: content.get("url").is_some_and(JsonValue::is_string),
+            relates_to,
+            redacts: redacts.as_deref(),
+        });
         self.inner.streams.recent.record(
             position.first(),
             pdu.room_id.as_str(),

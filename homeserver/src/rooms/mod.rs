@@ -13,6 +13,7 @@ mod search;
 mod send;
 pub mod state;
 mod sync;
+mod tail;
 #[cfg(test)]
 mod tests;
 mod upgrade;
@@ -62,6 +63,8 @@ struct Inner {
     rooms: std::sync::Mutex<HashMap<OwnedRoomId, RoomSlot>>,
     streams: Arc<Streams>,
     rulesets: push::RulesetCache,
+    /// The newest events of each room, for incremental syncs.
+    tails: tail::RoomTails,
 }
 
 /// Loads the server's signing key, generating and storing one on first start.
@@ -99,6 +102,7 @@ impl Rooms {
                 rooms: Default::default(),
                 streams,
                 rulesets: Default::default(),
+                tails: Default::default(),
             }),
         }
     }

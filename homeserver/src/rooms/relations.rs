@@ -48,6 +48,10 @@ impl Rooms {
         events: &mut [JsonValue],
         viewer: &str,
     ) -> Result<()> {
+        // Recent events nothing relates to need no lookup.
+        if self.inner.tails.all_unrelated(room_id.as_str(), ids) {
+            return Ok(());
+        }
         let relations = self.store().relation_summaries(ids).await?;
         if relations.is_empty() {
             return Ok(());

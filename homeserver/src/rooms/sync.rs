@@ -82,17 +82,30 @@ impl Rooms {
         let mut limited = false;
         let mut cursor = upto + 1;
         'read: loop {
-            let batch = self
-                .store()
-                .room_events(
+            let cached = after.and_then(|after| {
+                self.inner.tails.backwards(
                     room_id.as_str(),
                     cursor,
                     after,
-                    false,
                     limit.max(1) + 1,
                     filter,
                 )
-                .await?;
+            });
+            let batch = match cached {
+                Some(batch) => batch,
+                None => {
+                    self.store()
+                        .room_events(
+                            room_id.as_str(),
+                            cursor,
+                            after,
+                            false,
+                            limit.max(1) + 1,
+                            filter,
+                        )
+                        .await?
+                }
+            };
             let exhausted = batch.len() <= limit as usize;
             for event in batch {
                 cursor = event.stream_ordering;

@@ -31,7 +31,13 @@ pub enum Area {
 
 /// The areas this build serves. A spec version is advertised only when every area it
 /// requires is here, so a client never relies on an endpoint that does not exist.
-const IMPLEMENTED: &[Area] = &[Area::Accounts, Area::Rooms, Area::Sync, Area::Media, Area::Push];
+const IMPLEMENTED: &[Area] = &[
+    Area::Accounts,
+    Area::Rooms,
+    Area::Sync,
+    Area::Media,
+    Area::Push,
+];
 
 /// Every stable Client-Server version requires all areas (each has been mandatory since r0).
 const REQUIRED_SINCE_V1_1: &[Area] = &[
