@@ -49,11 +49,11 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .ruma(create_id)
         .ruma(config)
         .ruma(legacy_config_handler)
-        .ruma_http(download)
-        .ruma_http(download_named)
+        .ruma_http(download::<authed::get_content::v1::Request>)
+        .ruma_http(download::<authed::get_content_as_filename::v1::Request>)
+        .ruma_http(download::<legacy_download::Request>)
+        .ruma_http(download::<legacy_download_named::Request>)
         .ruma_http(thumbnail)
-        .ruma_http(legacy_download_handler)
-        .ruma_http(legacy_download_named_handler)
         .ruma_http(legacy_thumbnail_handler)
 }
 
@@ -206,61 +206,39 @@ async fn serve_download(media: &Media, d: Download<'_>, headers: &HeaderMap) -> 
     serve_blob(media, &record, &content_type, filename, headers).await
 }
 
-async fn download(media: Media, req: Ruma<authed::get_content::v1::Request>) -> Result<Response> {
-    let b = &req.body;
-    let d = Download {
-        server_name: &b.server_name,
-        media_id: &b.media_id,
-        timeout: b.timeout_ms,
-        via_legacy: false,
-        filename: None,
-    };
-    serve_download(&media, d, &req.headers).await
+/// The four download endpoints (authenticated or legacy, with or without a file name) and
+/// the two thumbnail ones differ only in their ruma type: each says what it asks for.
+trait AsDownload {
+    fn as_download(&self) -> Download<'_>;
 }
 
-async fn download_named(
-    media: Media,
-    req: Ruma<authed::get_content_as_filename::v1::Request>,
-) -> Result<Response> {
-    let b = &req.body;
-    let d = Download {
-        server_name: &b.server_name,
-        media_id: &b.media_id,
-        timeout: b.timeout_ms,
-        via_legacy: false,
-        filename: Some(&b.filename),
-    };
-    serve_download(&media, d, &req.headers).await
+macro_rules! as_download {
+    ($($request:ty => legacy: $legacy:literal $(, filename: $filename:ident)?;)*) => {$(
+        impl AsDownload for $request {
+            fn as_download(&self) -> Download<'_> {
+                Download {
+                    server_name: &self.server_name,
+                    media_id: &self.media_id,
+                    timeout: self.timeout_ms,
+                    via_legacy: $legacy,
+                    filename: None$(.or(Some(self.$filename.as_str())))?,
+                }
+            }
+        }
+    )*};
 }
 
-async fn legacy_download_handler(
-    media: Media,
-    req: Ruma<legacy_download::Request>,
-) -> Result<Response> {
-    let b = &req.body;
-    let d = Download {
-        server_name: &b.server_name,
-        media_id: &b.media_id,
-        timeout: b.timeout_ms,
-        via_legacy: true,
-        filename: None,
-    };
-    serve_download(&media, d, &req.headers).await
+as_download! {
+    authed::get_content::v1::Request => legacy: false;
+    authed::get_content_as_filename::v1::Request => legacy: false, filename: filename;
+    authed::get_content_thumbnail::v1::Request => legacy: false;
+    legacy_download::Request => legacy: true;
+    legacy_download_named::Request => legacy: true, filename: filename;
+    legacy_thumbnail::Request => legacy: true;
 }
 
-async fn legacy_download_named_handler(
-    media: Media,
-    req: Ruma<legacy_download_named::Request>,
-) -> Result<Response> {
-    let b = &req.body;
-    let d = Download {
-        server_name: &b.server_name,
-        media_id: &b.media_id,
-        timeout: b.timeout_ms,
-        via_legacy: true,
-        filename: Some(&b.filename),
-    };
-    serve_download(&media, d, &req.headers).await
+async fn download<T: AsDownload>(media: Media, req: Ruma<T>) -> Result<Response> {
+    serve_download(&media, req.body.as_download(), &req.headers).await
 }
 
 /// A thumbnail request: the download it thumbnails plus the asked-for size.
@@ -318,47 +296,24 @@ async fn serve_thumbnail(
     .await
 }
 
-async fn thumbnail(
-    media: Media,
-    req: Ruma<authed::get_content_thumbnail::v1::Request>,
-) -> Result<Response> {
-    let b = &req.body;
-    let t = ThumbnailAsk {
-        download: Download {
-            server_name: &b.server_name,
-            media_id: &b.media_id,
-            timeout: b.timeout_ms,
-            via_legacy: false,
-            filename: None,
-        },
-        width: b.width,
-        height: b.height,
-        method: b.method.as_ref(),
-        animated: b.animated,
+macro_rules! thumbnail_handler {
+    ($name:ident, $request:ty) => {
+        async fn $name(media: Media, req: Ruma<$request>) -> Result<Response> {
+            let b = &req.body;
+            let t = ThumbnailAsk {
+                download: b.as_download(),
+                width: b.width,
+                height: b.height,
+                method: b.method.as_ref(),
+                animated: b.animated,
+            };
+            serve_thumbnail(&media, t, &req.headers).await
+        }
     };
-    serve_thumbnail(&media, t, &req.headers).await
 }
 
-async fn legacy_thumbnail_handler(
-    media: Media,
-    req: Ruma<legacy_thumbnail::Request>,
-) -> Result<Response> {
-    let b = &req.body;
-    let t = ThumbnailAsk {
-        download: Download {
-            server_name: &b.server_name,
-            media_id: &b.media_id,
-            timeout: b.timeout_ms,
-            via_legacy: true,
-            filename: None,
-        },
-        width: b.width,
-        height: b.height,
-        method: b.method.as_ref(),
-        animated: b.animated,
-    };
-    serve_thumbnail(&media, t, &req.headers).await
-}
+thumbnail_handler!(thumbnail, authed::get_content_thumbnail::v1::Request);
+thumbnail_handler!(legacy_thumbnail_handler, legacy_thumbnail::Request);
 
 /// A single byte range `start..=end` asked for by `Range: bytes=…`, `Err` when it cannot
 /// be satisfied. `Ok(None)`: serve the whole blob (no header, or one we do not handle,
