@@ -490,11 +490,19 @@ impl SyncEngine {
         if after >= now.receipts || joined.is_empty() {
             return Ok(by_room);
         }
-        for r in self
-            .store
-            .receipts_between(joined, after, now.receipts)
-            .await?
+        let changed = match self
+            .streams
+            .recent_receipts
+            .between(joined, after, now.receipts)
         {
+            Some(changed) => changed,
+            None => {
+                self.store
+                    .receipts_between(joined, after, now.receipts)
+                    .await?
+            }
+        };
+        for r in changed {
             let private = r.receipt_type == "m.read.private";
             if (private && r.user_id != p.user_id.as_str()) || ignored.contains(&r.user_id) {
                 continue;

@@ -243,6 +243,7 @@ impl SyncEngine {
             stream_id: position.first(),
         };
         if self.store.put_receipt(&receipt).await? {
+            self.streams.recent_receipts.record(receipt.clone());
             // Private receipts concern only their owner; deliveries everyone but theirs.
             let wake = match receipt_type {
                 "m.read.private" => vec![user_id.to_owned()],

@@ -7,9 +7,11 @@
 //! event stream; until scale-out lands, the one process's writes are all there are.
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex},
 };
+
+use crate::storage::Receipt;
 
 /// Positions kept; older ones are forgotten (syncs from before them use the database).
 const CAPACITY: usize = 50_000;
@@ -106,6 +108,57 @@ impl RecentEvents {
     }
 }
 
+/// The newest receipts by receipts-stream position, so syncs read receipt changes from
+/// memory while their token is recent enough.
+#[derive(Debug)]
+pub struct RecentReceipts {
+    inner: Mutex<(i64, BTreeMap<i64, Receipt>)>,
+}
+
+impl RecentReceipts {
+    /// An empty index of the positions after `floor` (the newest at start-up).
+    pub fn new(floor: i64) -> Self {
+        Self {
+            inner: Mutex::new((floor, BTreeMap::new())),
+        }
+    }
+
+    /// Records a stored receipt; call it before its position becomes visible.
+    pub fn record(&self, receipt: Receipt) {
+        let mut inner = self.inner.lock().expect("not poisoned");
+        inner.1.insert(receipt.stream_id, receipt);
+        while inner.1.len() > CAPACITY {
+            if let Some((oldest, _)) = inner.1.pop_first() {
+                inner.0 = inner.0.max(oldest);
+            }
+        }
+    }
+
+    /// As the database answers: the latest receipt per room, type, user and thread among
+    /// those of `rooms` with `after < position <= upto`; `None` when not covered.
+    pub fn between(&self, rooms: &[String], after: i64, upto: i64) -> Option<Vec<Receipt>> {
+        let inner = self.inner.lock().expect("not poisoned");
+        if after < inner.0 {
+            return None;
+        }
+        if upto <= after {
+            return Some(Vec::new());
+        }
+        let rooms: HashSet<&str> = rooms.iter().map(String::as_str).collect();
+        let mut latest: HashMap<(&str, &str, &str, &str), &Receipt> = HashMap::new();
+        for r in inner.1.range(after + 1..=upto).map(|(_, r)| r) {
+            if rooms.contains(r.room_id.as_str()) {
+                // Positions ascend, so a later receipt of the same key replaces the earlier.
+                let key = (&*r.room_id, &*r.receipt_type, &*r.user_id, &*r.thread_id);
+                latest.insert(key, r);
+            }
+        }
+        let mut found: Vec<Receipt> = latest.into_values().cloned().collect();
+        found.sort_by_key(|r| r.stream_id);
+        Some(found)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +181,31 @@ mod tests {
         assert_eq!(recent.state_changed("!a", 10, 13), Some(false));
         assert_eq!(recent.membership_changed("@u", 11, 12), Some(true));
         assert_eq!(recent.membership_changed("@v", 10, 13), Some(false));
+    }
+
+    #[test]
+    fn receipts_between_keep_the_latest_per_key() {
+        let receipt = |room: &str, user: &str, event: &str, stream_id: i64| Receipt {
+            room_id: room.into(),
+            receipt_type: "m.read".into(),
+            user_id: user.into(),
+            thread_id: String::new(),
+            event_id: event.into(),
+            event_pos: stream_id,
+            ts: 0,
+            stream_id,
+        };
+        let recent = RecentReceipts::new(5);
+        recent.record(receipt("!a", "@u", "$1", 6));
+        recent.record(receipt("!a", "@u", "$2", 7));
+        recent.record(receipt("!b", "@u", "$3", 8));
+        let rooms = ["!a".to_owned()];
+        let found = recent.between(&rooms, 5, 8).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].event_id, "$2");
+        assert_eq!(recent.between(&rooms, 4, 8), None);
+        assert_eq!(recent.between(&rooms, 7, 8).unwrap().len(), 0);
+        assert_eq!(recent.between(&rooms, 5, 6).unwrap()[0].event_id, "$1");
     }
 
     #[test]

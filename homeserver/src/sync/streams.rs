@@ -197,6 +197,8 @@ pub struct Streams {
     pub notifier: Arc<Notifier>,
     /// The newest event positions by room, for cheap incremental syncs.
     pub recent: super::recent::RecentEvents,
+    /// The newest receipts, for cheap incremental syncs.
+    pub recent_receipts: super::recent::RecentReceipts,
 }
 
 impl Streams {
@@ -217,6 +219,7 @@ impl Streams {
             typing: AtomicI64::new(now_ms()),
             notifier,
             recent: super::recent::RecentEvents::new(max.events),
+            recent_receipts: super::recent::RecentReceipts::new(max.receipts),
         })
     }
 
