@@ -260,15 +260,10 @@ impl RumaRouter for Router<AppState> {
         F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static,
     {
-        mount::<T, _, _>(self, move |state: AppState, req: Request| {
+        // A ruma response is one more way of building the HTTP response.
+        self.ruma_http(move |service: S, req: Ruma<T>| {
             let handler = handler.clone();
-            async move {
-                let result = match Ruma::<T>::extract(req, &state).await {
-                    Ok(ruma) => handler(S::from_ref(&state), ruma).await,
-                    Err(err) => Err(err),
-                };
-                respond(result)
-            }
+            async move { Ok(respond(handler(service, req).await)) }
         })
     }
 

@@ -264,19 +264,15 @@ impl Media {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let io_error = |err: std::io::Error| {
-            tracing::error!(error = %err, "cannot write to the media store");
-            Error::internal()
-        };
-        let mut sink = self.inner.blobs.create().await.map_err(io_error)?;
+        let mut sink = self.inner.blobs.create().await.map_err(write_failed)?;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| Error::bad_json(format!("Upload broke off: {e}")))?;
             if sink.written() + chunk.len() as u64 > limit {
                 return Ok(None);
             }
-            sink.write(&chunk).await.map_err(io_error)?;
+            sink.write(&chunk).await.map_err(write_failed)?;
         }
-        Ok(Some(sink.finish().await.map_err(io_error)?))
+        Ok(Some(sink.finish().await.map_err(write_failed)?))
     }
 
     fn wake(&self, media_id: &str) {
@@ -353,10 +349,11 @@ impl Media {
 
     /// Reads a blob from byte `start` on.
     pub async fn open(&self, sha256: &str, start: u64) -> Result<BlobReader> {
-        self.inner.blobs.open(sha256, start).await.map_err(|err| {
-            tracing::error!(error = %err, sha256, "stored media is missing");
-            Error::internal()
-        })
+        self.inner
+            .blobs
+            .open(sha256, start)
+            .await
+            .map_err(|err| missing(err, sha256))
     }
 
     /// A thumbnail of `record` in the stored size that serves `width`×`height`, made (off
@@ -390,10 +387,12 @@ impl Media {
             .acquire()
             .await
             .map_err(|_| Error::internal())?;
-        let bytes = self.inner.blobs.read_all(sha256).await.map_err(|err| {
-            tracing::error!(error = %err, sha256, "stored media is missing");
-            Error::internal()
-        })?;
+        let bytes = self
+            .inner
+            .blobs
+            .read_all(sha256)
+            .await
+            .map_err(|err| missing(err, sha256))?;
         let max_pixels = self.inner.config.max_thumbnail_pixels;
         let made = tokio::task::spawn_blocking(move || {
             thumbnail::generate(&bytes, width, height, method, animated, max_pixels)
@@ -408,10 +407,12 @@ impl Media {
                 "Cannot generate thumbnails for the requested content",
             ),
         })?;
-        let blob = self.inner.blobs.put(&made.bytes).await.map_err(|err| {
-            tracing::error!(error = %err, "cannot write to the media store");
-            Error::internal()
-        })?;
+        let blob = self
+            .inner
+            .blobs
+            .put(&made.bytes)
+            .await
+            .map_err(write_failed)?;
         let thumbnail = ThumbnailRecord {
             media_id: record.media_id.clone(),
             width: w,
@@ -425,6 +426,18 @@ impl Media {
         store.insert_thumbnail(&thumbnail).await?;
         Ok(thumbnail)
     }
+}
+
+/// A blob store write failed: logged, and a 500 for the client.
+fn write_failed(err: std::io::Error) -> Error {
+    tracing::error!(error = %err, "cannot write to the media store");
+    Error::internal()
+}
+
+/// A blob the metadata names cannot be read: logged, and a 500 for the client.
+fn missing(err: std::io::Error, sha256: &str) -> Error {
+    tracing::error!(error = %err, sha256, "stored media is missing");
+    Error::internal()
 }
 
 fn quota_exceeded() -> Error {
