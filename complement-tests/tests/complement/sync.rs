@@ -80,11 +80,11 @@ async fn long_poll_wakes_on_a_message_and_times_out_empty() {
     let start = Instant::now();
     let empty = bob.sync(Some(&since), "timeout=700").await;
     let waited = start.elapsed();
+    let body = empty.must_ok();
     assert!(
         waited >= Duration::from_millis(600),
-        "returned after {waited:?}"
+        "returned after {waited:?}: {body:#}"
     );
-    let body = empty.must_ok();
     assert!(body["rooms"]["join"].get(&room).is_none());
     let since = body["next_batch"].as_str().unwrap().to_owned();
 

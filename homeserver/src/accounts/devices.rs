@@ -70,7 +70,7 @@ impl Accounts {
         self.store
             .delete_devices(sender.user_id.as_str(), &[device_id.to_owned()])
             .await?;
-        self.sessions_changed(sender.user_id.as_str());
+        self.sessions_changed(sender.user_id.as_str()).await;
         Ok(())
     }
 
@@ -86,7 +86,7 @@ impl Accounts {
         self.store
             .delete_devices(sender.user_id.as_str(), device_ids)
             .await?;
-        self.sessions_changed(sender.user_id.as_str());
+        self.sessions_changed(sender.user_id.as_str()).await;
         Ok(())
     }
 
@@ -109,7 +109,7 @@ impl Accounts {
             self.store
                 .delete_devices_except(sender.user_id.as_str(), Some(sender.device_id.as_str()))
                 .await?;
-            self.sessions_changed(sender.user_id.as_str());
+            self.sessions_changed(sender.user_id.as_str()).await;
         }
         Ok(())
     }
@@ -118,7 +118,7 @@ impl Accounts {
     pub async fn deactivate(&self, sender: &Sender, auth: Option<&AuthData>) -> Result<()> {
         self.confirm_password("deactivate", sender, auth).await?;
         self.store.deactivate_user(sender.user_id.as_str()).await?;
-        self.sessions_changed(sender.user_id.as_str());
+        self.sessions_changed(sender.user_id.as_str()).await;
         tracing::info!(user = %sender.user_id, "deactivated");
         Ok(())
     }

@@ -135,13 +135,15 @@ impl Accounts {
     }
 
     /// Call after any change to a user's devices or tokens: cached tokens go, and users
-    /// who share a room see the user in `device_lists.changed`.
-    fn sessions_changed(&self, user_id: &str) {
+    /// who share a room see the user in `device_lists.changed` — before the request that
+    /// changed them answers, so a sync that follows cannot miss it or see it late.
+    async fn sessions_changed(&self, user_id: &str) {
         self.token_cache()
             .retain(|_, c| c.sender.user_id.as_str() != user_id);
         if let Some(streams) = self.streams.clone() {
             let (store, user) = (self.store.clone(), user_id.to_owned());
-            tokio::spawn(async move {
+            // Spawned so that a client hanging up mid-way cannot cut the announcement short.
+            let announce = tokio::spawn(async move {
                 let position = streams.device_lists.allocate(1);
                 if let Err(e) = store.add_device_list_change(&user, position.first()).await {
                     tracing::warn!(%user, error = %e, "cannot announce a device change");
@@ -156,6 +158,7 @@ impl Accounts {
                         .collect(),
                 );
             });
+            let _ = announce.await;
         }
     }
 

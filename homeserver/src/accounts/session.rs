@@ -115,7 +115,7 @@ impl Accounts {
                 now,
             })
             .await?;
-        self.sessions_changed(user_id.as_str());
+        self.sessions_changed(user_id.as_str()).await;
         Ok(IssuedSession {
             device_id,
             access_token,
@@ -141,7 +141,7 @@ impl Accounts {
             )
             .await?
             .ok_or_else(|| Error::unknown_token(false))?;
-        self.sessions_changed(&info.user_id);
+        self.sessions_changed(&info.user_id).await;
         Ok(IssuedSession {
             device_id: info.device_id.into(),
             access_token,
@@ -155,7 +155,7 @@ impl Accounts {
         self.store
             .delete_devices(sender.user_id.as_str(), &[sender.device_id.to_string()])
             .await?;
-        self.sessions_changed(sender.user_id.as_str());
+        self.sessions_changed(sender.user_id.as_str()).await;
         Ok(())
     }
 
@@ -164,7 +164,7 @@ impl Accounts {
         self.store
             .delete_devices_except(sender.user_id.as_str(), None)
             .await?;
-        self.sessions_changed(sender.user_id.as_str());
+        self.sessions_changed(sender.user_id.as_str()).await;
         Ok(())
     }
 }
