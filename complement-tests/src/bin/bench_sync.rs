@@ -141,11 +141,16 @@ async fn receive(
     latencies: Arc<Mutex<Vec<Duration>>>,
     received: Arc<AtomicUsize>,
     stop: Arc<AtomicUsize>,
+    (responses, with_messages): (Arc<AtomicUsize>, Arc<AtomicUsize>),
 ) {
     let me = client.user_id().to_owned();
     let record = |body: &Value| {
         let now = Instant::now();
         let ids = message_ids(body, &me);
+        responses.fetch_add(1, Ordering::Relaxed);
+        if !ids.is_empty() {
+            with_messages.fetch_add(1, Ordering::Relaxed);
+        }
         let sent = sent.lock().unwrap();
         let mut lat = latencies.lock().unwrap();
         for id in ids {
@@ -228,6 +233,7 @@ async fn main() {
     let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let received = Arc::new(AtomicUsize::new(0));
     let stop = Arc::new(AtomicUsize::new(0));
+    let responses = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut receivers = Vec::new();
     for user in &users {
         let since = user
@@ -245,16 +251,19 @@ async fn main() {
             latencies.clone(),
             received.clone(),
             stop.clone(),
+            responses.clone(),
         )));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = hs.rss_bytes();
 
     let next = Arc::new(AtomicUsize::new(0));
+    let send_latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let start = Instant::now();
     let mut senders = Vec::new();
     for _ in 0..a.concurrency {
         let (users, rooms, sent, next) = (users.clone(), rooms.clone(), sent.clone(), next.clone());
+        let send_latencies = send_latencies.clone();
         let (n, r) = (a.messages, a.rooms);
         senders.push(tokio::spawn(async move {
             loop {
@@ -264,7 +273,8 @@ async fn main() {
                 }
                 let user = &users[id % users.len()];
                 let room = &rooms[(id % users.len()) % r];
-                sent.lock().unwrap().insert(id, Instant::now());
+                let at = Instant::now();
+                sent.lock().unwrap().insert(id, at);
                 let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/t{id}");
                 user.put(
                     &path,
@@ -272,6 +282,7 @@ async fn main() {
                 )
                 .await
                 .must_ok();
+                send_latencies.lock().unwrap().push(at.elapsed());
             }
         }));
     }
@@ -296,7 +307,13 @@ async fn main() {
         a.messages,
         elapsed.as_secs_f64()
     );
+    percentiles("send latency", send_latencies.lock().unwrap().clone());
     percentiles("delivery latency", latencies.lock().unwrap().clone());
+    println!(
+        "sync responses           {} ({} with messages)",
+        responses.0.load(Ordering::Relaxed),
+        responses.1.load(Ordering::Relaxed)
+    );
     let got = received.load(Ordering::Relaxed);
     println!(
         "undelivered              {} of {expected}",

@@ -89,6 +89,16 @@ async fn unread_counts_follow_messages_mentions_and_receipts() {
     .await;
     let listed = bob.get("/_matrix/client/v3/notifications").await;
     assert_eq!(listed.must_ok()["notifications"][0]["read"], true);
+    // Counting goes on from the new read position, message by message.
+    for (body, expected) in [("one more", (1, 0)), ("and another", (2, 0))] {
+        send(&alice, &room, json!({ "msgtype": "m.text", "body": body })).await;
+        bob.must_sync_until(&mut since, body, |s| {
+            counts(s, &room).filter(|c| *c == expected)
+        })
+        .await;
+    }
+    let fresh = bob.sync(None, "").await;
+    assert_eq!(counts(fresh.must_ok(), &room), Some((2, 0)));
 }
 
 #[tokio::test]

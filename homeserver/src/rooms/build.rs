@@ -216,6 +216,9 @@ impl Rooms {
         let event_id = pdu.event_id.to_string();
         let redacts = pdu.redacts.as_ref().map(ToString::to_string);
         let push = self.push_actions(room, &pdu).await?;
+        let txn_sent = txn
+            .as_ref()
+            .map(|t| (t.device_id.to_owned(), t.txn_id.to_owned()));
         let position = self.inner.streams.events.allocate(1);
         let persisted = self
             .store()
@@ -249,6 +252,7 @@ impl Rooms {
                 push: &push,
             })
             .await?;
+        self.inner.unread.add(pdu.room_id.as_str(), &push);
         let pdu = Arc::new(pdu);
         room.state_group = persisted.state_group;
         if let Some(chain_len) = persisted.chain_len {
@@ -273,6 +277,7 @@ impl Rooms {
             contains_url: content.get("url").is_some_and(JsonValue::is_string),
             relates_to,
             redacts: redacts.as_deref(),
+            txn: txn_sent.as_ref().map(|(d, t)| (d.as_str(), t.as_str())),
         });
         self.inner.streams.recent.record(
             position.first(),

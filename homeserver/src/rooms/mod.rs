@@ -16,6 +16,7 @@ mod sync;
 mod tail;
 #[cfg(test)]
 mod tests;
+mod unread;
 mod upgrade;
 
 use std::{collections::HashMap, sync::Arc};
@@ -65,6 +66,10 @@ struct Inner {
     rulesets: push::RulesetCache,
     /// The newest events of each room, for incremental syncs.
     tails: tail::RoomTails,
+    /// Users' unread notification counts per room.
+    unread: unread::UnreadCache,
+    /// `m.room.history_visibility` at state groups looked up for visibility checks.
+    history_at: read::HistoryAt,
 }
 
 /// Loads the server's signing key, generating and storing one on first start.
@@ -103,6 +108,8 @@ impl Rooms {
                 streams,
                 rulesets: Default::default(),
                 tails: Default::default(),
+                unread: Default::default(),
+                history_at: Default::default(),
             }),
         }
     }

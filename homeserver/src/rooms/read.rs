@@ -60,6 +60,28 @@ pub fn event_filter(filter: &RoomEventFilter) -> EventFilter {
 
 const HISTORY: (&str, &str) = ("m.room.history_visibility", "");
 
+/// Entries [`HistoryAt`] keeps before it starts afresh.
+const HISTORY_AT_MAX: usize = 100_000;
+
+/// `m.room.history_visibility` (`None`: unset) at state groups, which are immutable.
+#[derive(Default)]
+pub(super) struct HistoryAt(std::sync::Mutex<HashMap<i64, Option<String>>>);
+
+impl HistoryAt {
+    fn get(&self, group: i64) -> Option<Option<String>> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&group).cloned()
+    }
+
+    fn insert(&self, group: i64, history: Option<String>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= HISTORY_AT_MAX {
+            map.clear();
+        }
+        map.insert(group, history);
+    }
+}
+
 /// Decides, per state group, whether one user may see events of one room.
 pub(super) struct Visibility<'a> {
     rooms: &'a Rooms,
@@ -83,6 +105,15 @@ impl<'a> Visibility<'a> {
     pub(super) async fn allows(&mut self, state_group: i64) -> Result<bool> {
         if let Some(known) = self.by_group.get(&state_group) {
             return Ok(*known);
+        }
+        // Shared and world-readable history need no membership at the event from a
+        // current member, and a state group's history visibility never changes.
+        if self.joined_now
+            && let Some(history) = self.rooms.inner.history_at.get(state_group)
+            && matches!(history.as_deref(), None | Some("shared" | "world_readable"))
+        {
+            self.by_group.insert(state_group, true);
+            return Ok(true);
         }
         let keys = [
             (HISTORY.0.to_owned(), HISTORY.1.to_owned()),
@@ -108,6 +139,10 @@ impl<'a> Visibility<'a> {
             .map(str::to_owned)
         };
         let history = field(HISTORY.0, "");
+        self.rooms
+            .inner
+            .history_at
+            .insert(state_group, history.clone());
         let membership = field("m.room.member", self.user_id);
         let allowed = self.decide(history.as_deref(), membership.as_deref());
         self.by_group.insert(state_group, allowed);

@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use ruma::{RoomId, UserId};
+use ruma::{RoomId, UserId, events::StateEventType};
 use serde_json::Value as JsonValue;
 
 use super::{Rooms, read::Visibility};
 use crate::{
     http::error::Result,
-    storage::{EventFilter, EventStore, RoomStore, StateEntries},
+    storage::{EventFilter, EventStore, StateEntries},
 };
 
 /// A timeline window: the newest events of a range, oldest first.
@@ -55,7 +55,8 @@ const STRIPPED_STATE: &[&str] = &[
 impl Rooms {
     /// Up to `limit` newest events the user may see with `after < position <= upto`
     /// (`after` `None`: all history), without ignored senders. The sender's own events
-    /// carry `unsigned.transaction_id` for `device_id`.
+    /// carry `unsigned.transaction_id` for `device_id`. `joined_at`: the position of the
+    /// user's current membership event when it is a join.
     #[allow(clippy::too_many_arguments)]
     pub async fn timeline_window(
         &self,
@@ -67,6 +68,7 @@ impl Rooms {
         limit: u32,
         filter: &EventFilter,
         ignored: &HashSet<String>,
+        joined_at: Option<i64>,
     ) -> Result<TimelineWindow> {
         let rules = self.rules_of(room_id).await?;
         let (membership, _) = self.membership_now(user_id, room_id).await?;
@@ -82,15 +84,13 @@ impl Rooms {
         let mut limited = false;
         let mut cursor = upto + 1;
         'read: loop {
-            let cached = after.and_then(|after| {
-                self.inner.tails.backwards(
-                    room_id.as_str(),
-                    cursor,
-                    after,
-                    limit.max(1) + 1,
-                    filter,
-                )
-            });
+            let cached = self.inner.tails.backwards(
+                room_id.as_str(),
+                cursor,
+                after.unwrap_or(0),
+                limit.max(1) + 1,
+                filter,
+            );
             let batch = match cached {
                 Some(batch) => batch,
                 None => {
@@ -113,8 +113,15 @@ impl Rooms {
                 // One's own membership changes are always visible (a kick, say).
                 let own_membership = event.json.contains(r#""type":"m.room.member""#)
                     && state_key_of(&event.json).as_deref() == Some(user_id.as_str());
+                // Events after the user's current join were sent while they were joined,
+                // which every history visibility allows; no state lookup needed. (Holds while
+                // a room's events are in stream order, as local rooms are; federation must
+                // keep it so or drop this shortcut.)
+                let while_joined = joined_at.is_some_and(|j| event.stream_ordering > j);
                 if ignored.contains(&sender)
-                    || !(own_membership || visibility.allows(event.state_group).await?)
+                    || !(own_membership
+                        || while_joined
+                        || visibility.allows(event.state_group).await?)
                 {
                     continue;
                 }
@@ -148,6 +155,8 @@ impl Rooms {
             .collect();
         let txns: BTreeMap<String, String> = if own.is_empty() {
             BTreeMap::new()
+        } else if let Some(found) = self.inner.tails.txn_ids(room_id.as_str(), device_id, &own) {
+            found.into_iter().collect()
         } else {
             self.store()
                 .txn_ids(user_id.as_str(), device_id, &own)
@@ -254,13 +263,23 @@ impl Rooms {
 
     /// Heroes (up to five other members, joined and invited first) and member counts.
     pub async fn member_summary(&self, user_id: &UserId, room_id: &RoomId) -> Result<Summary> {
-        let members = self.store().members(room_id.as_str()).await?;
-        let count = |m: &str| members.iter().filter(|(_, ms, _)| ms == m).count() as u64;
+        // From the room's current state in memory: no query per room in a sync.
+        let mut members: Vec<(String, String)> = {
+            let guard = self.lock_known(room_id, super::not_in_room).await?;
+            let room = guard.as_ref().expect("known room");
+            room.state
+                .iter()
+                .filter(|((kind, _), _)| *kind == StateEventType::RoomMember)
+                .filter_map(|((_, user), pdu)| Some((user.clone(), pdu.content_str("membership")?)))
+                .collect()
+        };
+        members.sort_unstable();
+        let count = |m: &str| members.iter().filter(|(_, ms)| ms == m).count() as u64;
         let others = |wanted: &[&str]| -> Vec<String> {
             members
                 .iter()
-                .filter(|(user, ms, _)| user != user_id.as_str() && wanted.contains(&ms.as_str()))
-                .map(|(user, _, _)| user.clone())
+                .filter(|(user, ms)| user != user_id.as_str() && wanted.contains(&ms.as_str()))
+                .map(|(user, _)| user.clone())
                 .take(5)
                 .collect()
         };

@@ -25,6 +25,8 @@ struct Cached {
     contains_url: bool,
     /// Another event relates to this one (an edit, reaction, reply in thread, …).
     related: bool,
+    /// `(device_id, txn_id)` of the request that sent it, if any.
+    txn: Option<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -47,6 +49,8 @@ pub struct Appended<'a> {
     pub contains_url: bool,
     pub relates_to: Option<&'a str>,
     pub redacts: Option<&'a str>,
+    /// `(device_id, txn_id)` of the sending request.
+    pub txn: Option<(&'a str, &'a str)>,
 }
 
 impl RoomTails {
@@ -57,7 +61,12 @@ impl RoomTails {
         let tail = rooms
             .entry(a.event.room_id.clone())
             .or_insert_with(|| Tail {
-                floor: position - 1,
+                // A room created here has no events before its create event.
+                floor: if a.kind == "m.room.create" {
+                    0
+                } else {
+                    position - 1
+                },
                 events: VecDeque::new(),
             });
         for cached in tail.events.iter_mut() {
@@ -73,6 +82,7 @@ impl RoomTails {
             sender: a.sender.to_owned(),
             contains_url: a.contains_url,
             related: false,
+            txn: a.txn.map(|(d, t)| (d.to_owned(), t.to_owned())),
             event: a.event,
         });
         while tail.events.len() > PER_ROOM {
@@ -84,7 +94,7 @@ impl RoomTails {
 
     /// As `EventStore::room_events` backwards: up to `limit` events matching `filter` with
     /// `after < position < before`, newest first; `None` when the tail does not reach back
-    /// to `after`.
+    /// to `after` and holds fewer than `limit` such events.
     pub fn backwards(
         &self,
         room_id: &str,
@@ -95,19 +105,17 @@ impl RoomTails {
     ) -> Option<Vec<StoredEvent>> {
         let rooms = self.rooms.lock().expect("not poisoned");
         let tail = rooms.get(room_id)?;
-        if after < tail.floor {
-            return None;
-        }
-        Some(
-            tail.events
-                .iter()
-                .rev()
-                .filter(|c| c.event.stream_ordering < before && c.event.stream_ordering > after)
-                .filter(|c| filter.matches(&c.kind, &c.sender, c.contains_url))
-                .take(limit as usize)
-                .map(|c| c.event.clone())
-                .collect(),
-        )
+        let found: Vec<StoredEvent> = tail
+            .events
+            .iter()
+            .rev()
+            .filter(|c| c.event.stream_ordering < before && c.event.stream_ordering > after)
+            .filter(|c| filter.matches(&c.kind, &c.sender, c.contains_url))
+            .take(limit as usize)
+            .map(|c| c.event.clone())
+            .collect();
+        // Below the floor the tail knows nothing, unless it already found enough.
+        (after >= tail.floor || found.len() == limit as usize).then_some(found)
     }
 
     /// Whether every one of `ids` is in the room's tail with nothing relating to it.
@@ -123,6 +131,28 @@ impl RoomTails {
                 .find(|c| &c.event.event_id == id)
                 .is_some_and(|c| !c.related)
         })
+    }
+
+    /// The transaction IDs `device_id` sent `ids` with (the caller's own events), or `None`
+    /// when some of them are not in the tail.
+    pub fn txn_ids(
+        &self,
+        room_id: &str,
+        device_id: &str,
+        ids: &[String],
+    ) -> Option<Vec<(String, String)>> {
+        let rooms = self.rooms.lock().expect("not poisoned");
+        let tail = rooms.get(room_id)?;
+        let mut found = Vec::new();
+        for id in ids {
+            let cached = tail.events.iter().rev().find(|c| &c.event.event_id == id)?;
+            if let Some((device, txn_id)) = &cached.txn
+                && device == device_id
+            {
+                found.push((id.clone(), txn_id.clone()));
+            }
+        }
+        Some(found)
     }
 }
 
@@ -156,6 +186,7 @@ mod tests {
             contains_url: false,
             relates_to,
             redacts,
+            txn: None,
         });
     }
 
@@ -202,7 +233,46 @@ mod tests {
             append(&tails, &format!("${position}"), position, None, None);
         }
         let all = EventFilter::default();
-        assert!(tails.backwards("!r", 1000, 2, 10, &all).is_none());
-        assert!(tails.backwards("!r", 1000, 3, 10, &all).is_some());
+        // Positions 4.. remain: a window reaching below them is known only when full.
+        assert!(tails.backwards("!r", 6, 2, 10, &all).is_none());
+        assert!(tails.backwards("!r", 6, 3, 10, &all).is_some());
+        let newest = tails.backwards("!r", 1000, 0, 10, &all).unwrap();
+        assert_eq!(newest.len(), 10);
+        assert_eq!(newest[0].event_id, format!("${}", PER_ROOM + 3));
+    }
+
+    #[test]
+    fn a_room_created_here_is_whole_from_its_create_event() {
+        let tails = RoomTails::default();
+        tails.append(Appended {
+            event: event("$create", 40),
+            kind: "m.room.create",
+            sender: "@a",
+            contains_url: false,
+            relates_to: None,
+            redacts: None,
+            txn: None,
+        });
+        append(&tails, "$m", 41, None, None);
+        let all = EventFilter::default();
+        let window = tails.backwards("!r", 100, 0, 10, &all).unwrap();
+        assert_eq!(window.len(), 2);
+        // A room whose tail began mid-history is not.
+        append(&tails, "$x", 50, None, None);
+        let other = |id: &str, position| {
+            let mut e = event(id, position);
+            e.room_id = "!s".into();
+            e
+        };
+        tails.append(Appended {
+            event: other("$y", 60),
+            kind: "m.room.message",
+            sender: "@a",
+            contains_url: false,
+            relates_to: None,
+            redacts: None,
+            txn: None,
+        });
+        assert!(tails.backwards("!s", 100, 0, 10, &all).is_none());
     }
 }

@@ -172,6 +172,7 @@ impl SyncEngine {
                         .joined_room(
                             &plan,
                             &room_id,
+                            m.stream_ordering,
                             fresh,
                             has_events,
                             typing,
@@ -268,6 +269,7 @@ impl SyncEngine {
         &self,
         plan: &Plan<'_>,
         room_id: &RoomId,
+        joined_at: i64,
         fresh: bool,
         has_events: bool,
         typing: Option<Vec<OwnedUserId>>,
@@ -287,6 +289,7 @@ impl SyncEngine {
                     plan.limit,
                     &plan.timeline,
                     &plan.ignored,
+                    Some(joined_at),
                 )
                 .await?
         } else {
@@ -371,7 +374,7 @@ impl SyncEngine {
         room: &mut JoinedRoom,
     ) -> Result<()> {
         let by_thread = p.filter.room.timeline.unread_thread_notifications;
-        let counts = self.unread_counts(&p.user_id, room_id.as_str()).await?;
+        let counts = self.rooms.unread_counts(&p.user_id, room_id).await?;
         let (mut notifications, mut highlights) = (0u64, 0u64);
         for (thread, c) in counts {
             if by_thread && !thread.is_empty() {
@@ -452,6 +455,7 @@ impl SyncEngine {
                 plan.limit,
                 &plan.timeline,
                 &plan.ignored,
+                None,
             )
             .await?;
         let state = self

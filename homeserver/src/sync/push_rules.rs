@@ -14,7 +14,7 @@ use super::SyncEngine;
 use crate::{
     http::error::{Error, Result},
     rooms::push::PUSH_RULES,
-    storage::{Counts, Notification, PushStore, ReceiptStore},
+    storage::{Notification, PushStore, ReceiptStore},
 };
 
 fn not_found() -> Error {
@@ -103,19 +103,6 @@ impl SyncEngine {
                 .map_err(|_| not_found())
         })
         .await
-    }
-
-    /// Unread counts of a user in a room, per thread (`""` = main timeline), counted after
-    /// their latest read receipt (public or private).
-    pub async fn unread_counts(
-        &self,
-        user_id: &UserId,
-        room_id: &str,
-    ) -> Result<Vec<(String, Counts)>> {
-        Ok(self
-            .store
-            .notification_counts(user_id.as_str(), room_id)
-            .await?)
     }
 
     /// The stream position of the user's latest read receipt (public or private) in a room.

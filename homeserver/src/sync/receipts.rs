@@ -243,6 +243,9 @@ impl SyncEngine {
             stream_id: position.first(),
         };
         if self.store.put_receipt(&receipt).await? {
+            if receipt_type != DELIVERED {
+                self.rooms.read_position_moved(user_id, room_id);
+            }
             self.streams.recent_receipts.record(receipt.clone());
             // Private receipts concern only their owner; deliveries everyone but theirs.
             let wake = match receipt_type {
