@@ -132,31 +132,40 @@ fn encoded(text: &str) -> String {
 /// beyond that (a `limited` timeline) counts as undelivered.
 const FILTER: &str = r#"{"room":{"timeline":{"limit":100}}}"#;
 
+/// What the receivers saw.
+#[derive(Default)]
+struct Tally {
+    latencies: Mutex<Vec<Duration>>,
+    /// Messages delivered.
+    received: AtomicUsize,
+    /// Sync responses (or frames), and those that carried messages.
+    responses: AtomicUsize,
+    with_messages: AtomicUsize,
+}
+
 /// One member's sync loop; records the latency of every message it receives.
 async fn receive(
     client: Client,
     ws: bool,
     since: String,
     sent: Sent,
-    latencies: Arc<Mutex<Vec<Duration>>>,
-    received: Arc<AtomicUsize>,
+    tally: Arc<Tally>,
     stop: Arc<AtomicUsize>,
-    (responses, with_messages): (Arc<AtomicUsize>, Arc<AtomicUsize>),
 ) {
     let me = client.user_id().to_owned();
     let record = |body: &Value| {
         let now = Instant::now();
         let ids = message_ids(body, &me);
-        responses.fetch_add(1, Ordering::Relaxed);
+        tally.responses.fetch_add(1, Ordering::Relaxed);
         if !ids.is_empty() {
-            with_messages.fetch_add(1, Ordering::Relaxed);
+            tally.with_messages.fetch_add(1, Ordering::Relaxed);
         }
         let sent = sent.lock().unwrap();
-        let mut lat = latencies.lock().unwrap();
+        let mut lat = tally.latencies.lock().unwrap();
         for id in ids {
             if let Some(at) = sent.get(&id) {
                 lat.push(now.duration_since(*at));
-                received.fetch_add(1, Ordering::Relaxed);
+                tally.received.fetch_add(1, Ordering::Relaxed);
             }
         }
     };
@@ -230,10 +239,8 @@ async fn main() {
         }
     }
     let sent: Sent = Arc::default();
-    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let received = Arc::new(AtomicUsize::new(0));
+    let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicUsize::new(0));
-    let responses = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut receivers = Vec::new();
     for user in &users {
         let since = user
@@ -248,10 +255,8 @@ async fn main() {
             a.ws,
             since,
             sent.clone(),
-            latencies.clone(),
-            received.clone(),
+            tally.clone(),
             stop.clone(),
-            responses.clone(),
         )));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -293,7 +298,7 @@ async fn main() {
     let per_room = a.users / a.rooms;
     let expected = a.messages * per_room.saturating_sub(1);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while received.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+    while tally.received.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let rss_after = hs.rss_bytes();
@@ -308,13 +313,13 @@ async fn main() {
         elapsed.as_secs_f64()
     );
     percentiles("send latency", send_latencies.lock().unwrap().clone());
-    percentiles("delivery latency", latencies.lock().unwrap().clone());
+    percentiles("delivery latency", tally.latencies.lock().unwrap().clone());
     println!(
         "sync responses           {} ({} with messages)",
-        responses.0.load(Ordering::Relaxed),
-        responses.1.load(Ordering::Relaxed)
+        tally.responses.load(Ordering::Relaxed),
+        tally.with_messages.load(Ordering::Relaxed)
     );
-    let got = received.load(Ordering::Relaxed);
+    let got = tally.received.load(Ordering::Relaxed);
     println!(
         "undelivered              {} of {expected}",
         expected.saturating_sub(got)
