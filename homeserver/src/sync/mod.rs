@@ -170,6 +170,17 @@ impl SyncEngine {
                 .membership_changed(user_id.as_str(), read_at, now)
                 == Some(false)
         {
+            // Still true at `now`: the next check need only scan from here.
+            if let Some(entry) = self
+                .cache
+                .memberships
+                .lock()
+                .expect("not poisoned")
+                .get_mut(user_id)
+                && entry.0 == read_at
+            {
+                entry.0 = now;
+            }
             return Ok(list);
         }
         let list = Arc::new(self.store.memberships_of(user_id.as_str()).await?);
