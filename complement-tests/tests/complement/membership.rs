@@ -1,4 +1,4 @@
-//! Joining, inviting, leaving, kicking, banning, forgetting, and member lists.
+//! Joining, knocking, inviting, leaving, kicking, banning, forgetting, and member lists.
 
 use complement_tests::{Deployment, json};
 
@@ -196,4 +196,106 @@ async fn history_visibility_is_enforced() {
         vec!["after bob", "before bob"]
     );
     assert_eq!(bob.message_bodies(&joined_only).await, vec!["after bob"]);
+}
+
+#[tokio::test]
+async fn knocking_asks_to_join_and_an_invite_lets_in() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let carol = hs.register("carol").await;
+    let room = alice
+        .create_room(json!({
+            "preset": "private_chat",
+            "room_alias_name": "knockers",
+            "power_level_content_override": { "invite": 50 },
+            "initial_state": [{ "type": "m.room.join_rules", "content": { "join_rule": "knock" } }],
+        }))
+        .await;
+    let public = alice.create_room(json!({ "preset": "public_chat" })).await;
+    let mut alice_since = alice.sync(None, "").await.must_ok()["next_batch"]
+        .as_str()
+        .map(str::to_owned);
+    let mut bob_since = bob.sync(None, "").await.must_ok()["next_batch"]
+        .as_str()
+        .map(str::to_owned);
+
+    // Refused: a public room (join it instead), an unknown room, a malformed ID.
+    let knock = |room: &str| format!("/_matrix/client/v3/knock/{}", room.replace('#', "%23"));
+    bob.post(&knock(&public), json!({}))
+        .await
+        .must_error(403, "M_FORBIDDEN");
+    bob.post(&knock("!nowhere:hs1"), json!({}))
+        .await
+        .must_error(404, "M_NOT_FOUND");
+    bob.post(&knock("nonsense"), json!({}))
+        .await
+        .must_error(400, "M_INVALID_PARAM");
+    // Knocking does not let anyone in, nor does it let the knocker read.
+    bob.post(&knock("#knockers:hs1"), json!({ "reason": "let me in" }))
+        .await
+        .must_ok();
+    let member = alice.room_get(&room, "state/m.room.member/@bob:hs1").await;
+    assert_eq!(member.must_ok()["membership"], "knock");
+    assert_eq!(member.json["reason"], "let me in");
+    bob.room_get(&room, "messages?dir=b")
+        .await
+        .must_error(403, "M_FORBIDDEN");
+    bob.join(&room).await.must_error(403, "M_FORBIDDEN");
+
+    // The knocker sees the room under `rooms.knock` with its stripped state; members see the
+    // knock in the timeline.
+    let state = bob
+        .must_sync_until(&mut bob_since, "the room under rooms.knock", |s| {
+            s["rooms"]["knock"][&room]["knock_state"]["events"]
+                .as_array()
+                .cloned()
+        })
+        .await;
+    assert!(
+        state
+            .iter()
+            .any(|e| e["type"] == "m.room.join_rules" && e["content"]["join_rule"] == "knock")
+    );
+    assert!(state.iter().any(|e| e["type"] == "m.room.member"
+        && e["state_key"] == bob.user_id()
+        && e["content"]["membership"] == "knock"));
+    alice
+        .must_sync_until(&mut alice_since, "bob's knock", |s| {
+            s["rooms"]["join"][&room]["timeline"]["events"]
+                .as_array()?
+                .iter()
+                .find(|e| e["state_key"] == bob.user_id() && e["content"]["membership"] == "knock")
+                .cloned()
+        })
+        .await;
+
+    // Someone without the power to invite cannot answer it; the room's admin can.
+    alice
+        .room_post(&room, "invite", json!({ "user_id": carol.user_id() }))
+        .await
+        .must_ok();
+    carol.join(&room).await.must_ok();
+    carol
+        .room_post(&room, "invite", json!({ "user_id": bob.user_id() }))
+        .await
+        .must_error(403, "M_FORBIDDEN");
+    alice
+        .room_post(&room, "invite", json!({ "user_id": bob.user_id() }))
+        .await
+        .must_ok();
+    bob.join(&room).await.must_ok();
+    let member = alice.room_get(&room, "state/m.room.member/@bob:hs1").await;
+    assert_eq!(member.must_ok()["membership"], "join");
+    // Members cannot knock; a banned user cannot either.
+    bob.post(&knock(&room), json!({}))
+        .await
+        .must_error(403, "M_FORBIDDEN");
+    alice
+        .room_post(&room, "ban", json!({ "user_id": bob.user_id() }))
+        .await
+        .must_ok();
+    bob.post(&knock(&room), json!({}))
+        .await
+        .must_error(403, "M_FORBIDDEN");
 }

@@ -1,4 +1,4 @@
-//! Membership: join, invite, leave, kick, ban, unban, forget. The room version's
+//! Membership: join, knock, invite, leave, kick, ban, unban, forget. The room version's
 //! authorization rules decide who may do what; these functions add the checks the spec
 //! asks of the server before an event is even built.
 
@@ -62,6 +62,44 @@ impl Rooms {
             return Ok(room_id);
         }
         let content = self.member_content("join", sender, reason).await?;
+        self.append(
+            room,
+            sender,
+            EventDraft::state(StateEventType::RoomMember, sender.as_str(), content),
+            None,
+        )
+        .await?;
+        self.store()
+            .unforget_room(sender.as_str(), room_id.as_str())
+            .await?;
+        Ok(room_id)
+    }
+
+    /// `POST /knock/{roomIdOrAlias}`: asks to be let in to a room whose join rule is `knock`
+    /// (or `knock_restricted`); the room version's rules decide, so knocking on a public or
+    /// invite-only room, or while banned, invited or joined, is refused.
+    pub async fn knock(
+        &self,
+        sender: &UserId,
+        target: &RoomOrAliasId,
+        reason: Option<&str>,
+    ) -> Result<OwnedRoomId> {
+        let room_id = match <&RoomId>::try_from(target) {
+            Ok(room_id) => room_id.to_owned(),
+            Err(alias) => self.resolve_alias(alias).await?,
+        };
+        let mut guard = self
+            .lock_known(&room_id, || {
+                Error::not_found("No known servers for this room")
+            })
+            .await?;
+        let room = guard.as_mut().expect("known room");
+        if !room.rules.authorization.knocking {
+            return Err(Error::forbidden(
+                "This room version does not allow knocking",
+            ));
+        }
+        let content = self.member_content("knock", sender, reason).await?;
         self.append(
             room,
             sender,

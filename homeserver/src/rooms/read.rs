@@ -265,7 +265,8 @@ impl Rooms {
     /// at all in a world-readable room.
     pub(super) async fn check_can_read(&self, user_id: &UserId, room_id: &RoomId) -> Result<bool> {
         let (membership, world_readable) = self.membership_now(user_id, room_id).await?;
-        if membership.is_none() && !world_readable {
+        // A knock asks to come in; it gives no more access than never having been there.
+        if matches!(membership.as_deref(), None | Some("knock")) && !world_readable {
             return Err(not_in_room());
         }
         Ok(membership.as_deref() == Some("join"))

@@ -13,9 +13,9 @@ use ruma::{
         sync::sync_events::{
             DeviceLists, UnreadNotificationsCount,
             v3::{
-                Ephemeral, GlobalAccountData, InviteState, InvitedRoom, JoinedRoom, LeftRoom,
-                Presence as PresenceUpdates, Response, RoomAccountData, RoomSummary, Rooms, State,
-                StateEvents, Timeline, ToDevice,
+                Ephemeral, GlobalAccountData, InviteState, InvitedRoom, JoinedRoom, KnockState,
+                KnockedRoom, LeftRoom, Presence as PresenceUpdates, Response, RoomAccountData,
+                RoomSummary, Rooms, State, StateEvents, Timeline, ToDevice,
             },
         },
     },
@@ -201,6 +201,12 @@ impl SyncEngine {
                     invited.invite_state = InviteState::from(raws(&state)?);
                     rooms.invite.insert(room_id, invited);
                 }
+                "knock" if membership_new => {
+                    let state = self.rooms.invite_state(&room_id, &m.event_id).await?;
+                    let mut knock_state = KnockState::new();
+                    knock_state.events = raws(&state)?;
+                    rooms.knock.insert(room_id, KnockedRoom::from(knock_state));
+                }
                 "leave" | "ban" => {
                     let wanted = match since_events {
                         Some(s) => {
@@ -224,7 +230,10 @@ impl SyncEngine {
         }
         self.deliveries
             .handed(&p.user_id, &p.device_id, handed, now.events);
-        has_data |= !(rooms.join.is_empty() && rooms.invite.is_empty() && rooms.leave.is_empty());
+        has_data |= !(rooms.join.is_empty()
+            && rooms.invite.is_empty()
+            && rooms.leave.is_empty()
+            && rooms.knock.is_empty());
         response.rooms = rooms;
 
         let mut global_data = global_data;

@@ -1,8 +1,9 @@
-//! Membership: `join` (by ID and by alias), `invite`, `leave`, `forget`, `kick`, `ban`, `unban`.
+//! Membership: `join` (by ID and by alias), `knock`, `invite`, `leave`, `forget`, `kick`, `ban`, `unban`.
 
 use axum::Router;
 use ruma::{
     OwnedRoomOrAliasId,
+    api::client::knock::knock_room::v3 as knock,
     api::client::membership::{
         ban_user::v3 as ban, forget_room::v3 as forget, invite_user::v3 as invite,
         join_room_by_id::v3 as join_by_id, join_room_by_id_or_alias::v3 as join_by_id_or_alias,
@@ -23,6 +24,7 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
         .ruma(join_id)
         .ruma(join_any)
+        .ruma(knock_room)
         .ruma(invite_user)
         .ruma(leave_room)
         .ruma(forget_room)
@@ -51,6 +53,17 @@ async fn join_any(
         )
         .await?;
     Ok(join_by_id_or_alias::Response::new(room_id))
+}
+
+async fn knock_room(rooms: Rooms, req: Ruma<knock::Request>) -> Result<knock::Response> {
+    let room_id = rooms
+        .knock(
+            &req.sender()?.user_id,
+            &req.body.room_id_or_alias,
+            req.body.reason.as_deref(),
+        )
+        .await?;
+    Ok(knock::Response::new(room_id))
 }
 
 async fn invite_user(rooms: Rooms, req: Ruma<invite::Request>) -> Result<invite::Response> {
