@@ -10,7 +10,9 @@ use ruma::{
     events::StateEventType,
 };
 
-use super::{EventDraft, Rooms, not_in_room, pdu::Pdu};
+use tokio::sync::OwnedMutexGuard;
+
+use super::{EventDraft, Rooms, not_in_room, pdu::Pdu, state::RoomState};
 use crate::{
     http::error::{Error, Result},
     storage::{EventStore, ProfileStore, RoomStore},
@@ -42,26 +44,32 @@ impl Rooms {
         OwnedRoomId::try_from(room_id).map_err(|_| Error::internal())
     }
 
-    pub async fn join(
-        &self,
-        sender: &UserId,
-        target: &RoomOrAliasId,
-        reason: Option<&str>,
-    ) -> Result<OwnedRoomId> {
-        let room_id = match <&RoomId>::try_from(target) {
-            Ok(room_id) => room_id.to_owned(),
-            Err(alias) => self.resolve_alias(alias).await?,
-        };
-        let mut guard = self
-            .lock_known(&room_id, || {
-                Error::not_found("No known servers for this room")
-            })
-            .await?;
-        let room = guard.as_mut().expect("known room");
-        if room.membership(sender.as_str()).as_deref() == Some("join") {
-            return Ok(room_id);
+    /// A room ID as given, or the room a local alias points to.
+    async fn room_id_of(&self, target: &RoomOrAliasId) -> Result<OwnedRoomId> {
+        match <&RoomId>::try_from(target) {
+            Ok(room_id) => Ok(room_id.to_owned()),
+            Err(alias) => self.resolve_alias(alias).await,
         }
-        let content = self.member_content("join", sender, reason).await?;
+    }
+
+    /// Locks a room someone asks to enter (join or knock).
+    async fn lock_to_enter(&self, room_id: &RoomId) -> Result<OwnedMutexGuard<Option<RoomState>>> {
+        self.lock_known(room_id, || {
+            Error::not_found("No known servers for this room")
+        })
+        .await
+    }
+
+    /// Sends the sender's own `membership` (`join` or `knock`) with their profile, and
+    /// takes the room off their forgotten list.
+    async fn enter(
+        &self,
+        room: &mut RoomState,
+        sender: &UserId,
+        membership: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let content = self.member_content(membership, sender, reason).await?;
         self.append(
             room,
             sender,
@@ -70,8 +78,23 @@ impl Rooms {
         )
         .await?;
         self.store()
-            .unforget_room(sender.as_str(), room_id.as_str())
+            .unforget_room(sender.as_str(), room.room_id.as_str())
             .await?;
+        Ok(())
+    }
+
+    pub async fn join(
+        &self,
+        sender: &UserId,
+        target: &RoomOrAliasId,
+        reason: Option<&str>,
+    ) -> Result<OwnedRoomId> {
+        let room_id = self.room_id_of(target).await?;
+        let mut guard = self.lock_to_enter(&room_id).await?;
+        let room = guard.as_mut().expect("known room");
+        if room.membership(sender.as_str()).as_deref() != Some("join") {
+            self.enter(room, sender, "join", reason).await?;
+        }
         Ok(room_id)
     }
 
@@ -84,32 +107,15 @@ impl Rooms {
         target: &RoomOrAliasId,
         reason: Option<&str>,
     ) -> Result<OwnedRoomId> {
-        let room_id = match <&RoomId>::try_from(target) {
-            Ok(room_id) => room_id.to_owned(),
-            Err(alias) => self.resolve_alias(alias).await?,
-        };
-        let mut guard = self
-            .lock_known(&room_id, || {
-                Error::not_found("No known servers for this room")
-            })
-            .await?;
+        let room_id = self.room_id_of(target).await?;
+        let mut guard = self.lock_to_enter(&room_id).await?;
         let room = guard.as_mut().expect("known room");
         if !room.rules.authorization.knocking {
             return Err(Error::forbidden(
                 "This room version does not allow knocking",
             ));
         }
-        let content = self.member_content("knock", sender, reason).await?;
-        self.append(
-            room,
-            sender,
-            EventDraft::state(StateEventType::RoomMember, sender.as_str(), content),
-            None,
-        )
-        .await?;
-        self.store()
-            .unforget_room(sender.as_str(), room_id.as_str())
-            .await?;
+        self.enter(room, sender, "knock", reason).await?;
         Ok(room_id)
     }
 
