@@ -10,9 +10,7 @@ use ruma::{
     events::StateEventType,
 };
 
-use tokio::sync::OwnedMutexGuard;
-
-use super::{EventDraft, Rooms, not_in_room, pdu::Pdu, state::RoomState};
+use super::{EventDraft, Rooms, not_in_room, pdu::Pdu};
 use crate::{
     http::error::{Error, Result},
     storage::{EventStore, ProfileStore, RoomStore},
@@ -44,31 +42,37 @@ impl Rooms {
         OwnedRoomId::try_from(room_id).map_err(|_| Error::internal())
     }
 
-    /// A room ID as given, or the room a local alias points to.
-    async fn room_id_of(&self, target: &RoomOrAliasId) -> Result<OwnedRoomId> {
-        match <&RoomId>::try_from(target) {
-            Ok(room_id) => Ok(room_id.to_owned()),
-            Err(alias) => self.resolve_alias(alias).await,
-        }
-    }
-
-    /// Locks a room someone asks to enter (join or knock).
-    async fn lock_to_enter(&self, room_id: &RoomId) -> Result<OwnedMutexGuard<Option<RoomState>>> {
-        self.lock_known(room_id, || {
-            Error::not_found("No known servers for this room")
-        })
-        .await
-    }
-
-    /// Sends the sender's own `membership` (`join` or `knock`) with their profile, and
-    /// takes the room off their forgotten list.
+    /// Sends the sender's own `membership` (`join` or `knock`) to a room given by ID or
+    /// local alias, with their profile, and takes the room off their forgotten list.
     async fn enter(
         &self,
-        room: &mut RoomState,
         sender: &UserId,
+        target: &RoomOrAliasId,
         membership: &str,
         reason: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<OwnedRoomId> {
+        let room_id = match <&RoomId>::try_from(target) {
+            Ok(room_id) => room_id.to_owned(),
+            Err(alias) => self.resolve_alias(alias).await?,
+        };
+        let mut guard = self
+            .lock_known(&room_id, || {
+                Error::not_found("No known servers for this room")
+            })
+            .await?;
+        let room = guard.as_mut().expect("known room");
+        match membership {
+            // Joining again changes nothing.
+            "join" if room.membership(sender.as_str()).as_deref() == Some("join") => {
+                return Ok(room_id);
+            }
+            "knock" if !room.rules.authorization.knocking => {
+                return Err(Error::forbidden(
+                    "This room version does not allow knocking",
+                ));
+            }
+            _ => {}
+        }
         let content = self.member_content(membership, sender, reason).await?;
         self.append(
             room,
@@ -78,9 +82,9 @@ impl Rooms {
         )
         .await?;
         self.store()
-            .unforget_room(sender.as_str(), room.room_id.as_str())
+            .unforget_room(sender.as_str(), room_id.as_str())
             .await?;
-        Ok(())
+        Ok(room_id)
     }
 
     pub async fn join(
@@ -89,13 +93,7 @@ impl Rooms {
         target: &RoomOrAliasId,
         reason: Option<&str>,
     ) -> Result<OwnedRoomId> {
-        let room_id = self.room_id_of(target).await?;
-        let mut guard = self.lock_to_enter(&room_id).await?;
-        let room = guard.as_mut().expect("known room");
-        if room.membership(sender.as_str()).as_deref() != Some("join") {
-            self.enter(room, sender, "join", reason).await?;
-        }
-        Ok(room_id)
+        self.enter(sender, target, "join", reason).await
     }
 
     /// `POST /knock/{roomIdOrAlias}`: asks to be let in to a room whose join rule is `knock`
@@ -107,16 +105,7 @@ impl Rooms {
         target: &RoomOrAliasId,
         reason: Option<&str>,
     ) -> Result<OwnedRoomId> {
-        let room_id = self.room_id_of(target).await?;
-        let mut guard = self.lock_to_enter(&room_id).await?;
-        let room = guard.as_mut().expect("known room");
-        if !room.rules.authorization.knocking {
-            return Err(Error::forbidden(
-                "This room version does not allow knocking",
-            ));
-        }
-        self.enter(room, sender, "knock", reason).await?;
-        Ok(room_id)
+        self.enter(sender, target, "knock", reason).await
     }
 
     /// After a profile change: a new `m.room.member` event carrying the user's current
