@@ -44,6 +44,16 @@ pub fn rss_of(pid: u32) -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// CPU time (user + system) process `pid` has used so far, from `/proc`.
+pub fn cpu_time_of(pid: u32) -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // The kernel reports in USER_HZ, 100 on every Linux this runs on.
+    Some(std::time::Duration::from_millis(ticks * 10))
+}
+
 /// Per-server settings a test may change; everything else is Hearth's default.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -268,6 +278,11 @@ impl Homeserver {
     /// The server's resident set size in bytes (Linux `/proc`).
     pub fn rss_bytes(&self) -> Option<u64> {
         rss_of(self.pid()?)
+    }
+
+    /// CPU time the server has used so far.
+    pub fn cpu_time(&self) -> Option<std::time::Duration> {
+        cpu_time_of(self.pid()?)
     }
 
     pub fn data_dir(&self) -> &Path {

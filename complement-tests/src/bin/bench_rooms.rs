@@ -11,11 +11,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use complement_tests::{Client, Homeserver, ServerOptions, json};
+use complement_tests::{Client, Homeserver, ServerOptions, cpu_time_of, json};
 
 const SENDERS: usize = 20;
 const ROOMS: usize = 10;
 const SENDS_PER_SENDER: usize = 250;
+/// Events per second, all senders together, in the paced phase.
+const PACED_RATE: u64 = 2000;
 
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
@@ -49,6 +51,67 @@ async fn send_many(
         latencies.push(start.elapsed());
     }
     latencies
+}
+
+/// Like [`send_many`] but paced: one message every `interval`, each latency counted from
+/// when it was due, so a slow answer delays nothing it should not (no coordinated omission).
+async fn send_paced(
+    client: Client,
+    room: String,
+    count: usize,
+    tag: usize,
+    interval: Duration,
+) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(count);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    for i in 0..count {
+        let due = ticker.tick().await;
+        let body =
+            json!({ "msgtype": "m.text", "body": format!("paced message {i} from sender {tag}") });
+        let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/p{tag}-{i}");
+        client.put(&path, body).await.must_ok();
+        latencies.push(due.elapsed());
+    }
+    latencies
+}
+
+/// `GET /account/whoami` from `client`, `count` times: the cost of an authenticated request
+/// that does nothing, the floor under every other figure.
+async fn whoami_many(client: Client, count: usize) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(count);
+    for _ in 0..count {
+        let start = Instant::now();
+        client
+            .get("/_matrix/client/v3/account/whoami")
+            .await
+            .must_ok();
+        latencies.push(start.elapsed());
+    }
+    latencies
+}
+
+/// CPU time used by the server and by this program while `phase` runs.
+struct CpuMeter {
+    server: Duration,
+    client: Duration,
+}
+
+impl CpuMeter {
+    fn start(hs: &Homeserver) -> Self {
+        Self {
+            server: hs.cpu_time().unwrap_or_default(),
+            client: cpu_time_of(std::process::id()).unwrap_or_default(),
+        }
+    }
+
+    /// CPU microseconds per operation, server and client.
+    fn per_op(&self, hs: &Homeserver, ops: usize) -> (f64, f64) {
+        let server = hs.cpu_time().unwrap_or_default() - self.server;
+        let client = cpu_time_of(std::process::id()).unwrap_or_default() - self.client;
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / ops as f64;
+        (us(server), us(client))
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -105,8 +168,23 @@ async fn main() {
     // Unloaded send latency: one sender, one request at a time.
     let single = send_many(owner.clone(), rooms[0].clone(), 300, 999, words.clone()).await;
 
+    // The floor: an authenticated request that does nothing, 20 at a time.
+    let start = Instant::now();
+    let cpu = CpuMeter::start(&hs);
+    let mut tasks = Vec::new();
+    for user in &users {
+        tasks.push(tokio::spawn(whoami_many(user.clone(), SENDS_PER_SENDER)));
+    }
+    let mut whoami = Vec::new();
+    for task in tasks {
+        whoami.extend(task.await.unwrap());
+    }
+    let whoami_rate = whoami.len() as f64 / start.elapsed().as_secs_f64();
+    let whoami_cpu = cpu.per_op(&hs, whoami.len());
+
     // Sustained sends: 20 concurrent senders, two per room.
     let start = Instant::now();
+    let cpu = CpuMeter::start(&hs);
     let mut tasks = Vec::new();
     for (i, user) in users.iter().enumerate() {
         let room = rooms[i % ROOMS].clone();
@@ -124,6 +202,25 @@ async fn main() {
     }
     let elapsed = start.elapsed();
     let sent = sends.len();
+    let send_cpu = cpu.per_op(&hs, sent);
+
+    // Latency under the target load: the same 20 senders paced to 2,000 events/s in all.
+    let mut tasks = Vec::new();
+    for (i, user) in users.iter().enumerate() {
+        let room = rooms[i % ROOMS].clone();
+        let interval = Duration::from_micros(1_000_000 * SENDERS as u64 / PACED_RATE);
+        tasks.push(tokio::spawn(send_paced(
+            user.clone(),
+            room,
+            SENDS_PER_SENDER,
+            i,
+            interval,
+        )));
+    }
+    let mut paced = Vec::new();
+    for task in tasks {
+        paced.extend(task.await.unwrap());
+    }
 
     // /messages of 50 events.
     let mut messages = Vec::new();
@@ -137,7 +234,7 @@ async fn main() {
     }
 
     // Grow the history to the search corpus size, then search it.
-    let have = sent + ROOMS * 8;
+    let have = sent + paced.len() + ROOMS * 8;
     if corpus > have {
         let per_sender = (corpus - have).div_ceil(SENDERS);
         let mut tasks = Vec::new();
@@ -169,13 +266,21 @@ async fn main() {
     println!("hearth rooms benchmark (SQLite, loopback, 2 worker threads in the client)");
     report("createRoom", create);
     report("send (one at a time)", single);
+    report("whoami (20 concurrent)", whoami);
+    println!(
+        "{:<22} {whoami_rate:.0} requests/s; CPU per request: server {:.0} µs, client {:.0} µs",
+        "whoami throughput", whoami_cpu.0, whoami_cpu.1
+    );
     report("send (20 concurrent)", sends);
     println!(
-        "{:<22} {:.0} events/s ({sent} events in {:.2} s)",
+        "{:<22} {:.0} events/s ({sent} events in {:.2} s); CPU per event: server {:.0} µs, client {:.0} µs",
         "sustained send",
         sent as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64()
+        elapsed.as_secs_f64(),
+        send_cpu.0,
+        send_cpu.1
     );
+    report(&format!("send (paced {PACED_RATE}/s)"), paced);
     report("/messages (50)", messages);
     report(&format!("/search ({}k events)", corpus / 1000), search);
     println!(

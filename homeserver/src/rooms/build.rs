@@ -20,10 +20,14 @@ use ruma::{
 };
 use serde_json::{Value as JsonValue, json, value::to_raw_value};
 
-use super::{Rooms, pdu::Pdu, state::RoomState};
+use super::{Rooms, pdu::Pdu, pipeline::Turn, state::RoomState};
 use crate::{
     http::error::{Error, Result},
-    storage::{EventStore, NewEvent, NewRoom, StateUpdate, StoredEvent, now_ms},
+    storage::{
+        EventStore, NewEvent, NewRoom, Persisted, PushActions, QueuedEvent, StateUpdate,
+        StorageError, StoredEvent, now_ms,
+    },
+    sync::streams::Allocation,
 };
 
 /// Largest PDU the spec allows, in bytes of canonical JSON.
@@ -78,6 +82,24 @@ impl Rooms {
         let pdu = self.build(Some(&*room), &room.room_id, &room.rules, sender, draft)?;
         authorize(room, &pdu)?;
         self.persist(room, pdu, txn, None).await
+    }
+
+    /// Builds, authorizes and queues a message in a locked room; the caller may unlock the
+    /// room before waiting for the commit.
+    pub(super) async fn append_queued(
+        &self,
+        room: &mut RoomState,
+        sender: &UserId,
+        draft: EventDraft,
+        txn: Option<Txn<'_>>,
+    ) -> Result<Committing> {
+        debug_assert!(
+            draft.state_key.is_none(),
+            "state events wait for their commit"
+        );
+        let pdu = self.build(Some(&*room), &room.room_id, &room.rules, sender, draft)?;
+        authorize(room, &pdu)?;
+        self.stage(room, pdu, txn, None).await
     }
 
     /// Signs a new PDU. `room` is `None` only for a create event.
@@ -181,7 +203,8 @@ impl Rooms {
         Pdu::parse(event_id, room_id, json).map_err(Error::bad_json)
     }
 
-    /// Stores an authorized event and makes it the room's new head.
+    /// Stores an authorized event and makes it the room's new head, holding the room until
+    /// it committed (state events: the next event needs the state group it gets).
     pub(super) async fn persist(
         &self,
         room: &mut RoomState,
@@ -189,6 +212,31 @@ impl Rooms {
         txn: Option<Txn<'_>>,
         new_room: Option<NewRoom<'_>>,
     ) -> Result<Arc<Pdu>> {
+        // Messages queued before must commit first: this write may not go through the queue.
+        room.turns.idle().await;
+        let (pdu, persisted) = self
+            .stage(room, pdu, txn, new_room)
+            .await?
+            .committed()
+            .await?;
+        room.state_group = persisted.state_group;
+        if let Some(chain_len) = persisted.chain_len {
+            room.chain_len = chain_len;
+        }
+        room.apply(pdu.clone());
+        Ok(pdu)
+    }
+
+    /// Queues an authorized event and makes it the room's head at once, so the next event
+    /// can be built on it while it commits (see pipeline.rs). Unless the caller waits for
+    /// the commit before building again, only for events that leave the state as it is.
+    pub(super) async fn stage(
+        &self,
+        room: &mut RoomState,
+        pdu: Pdu,
+        txn: Option<Txn<'_>>,
+        new_room: Option<NewRoom<'_>>,
+    ) -> Result<Committing> {
         let kind = pdu.kind.to_string();
         let content = pdu.content_value();
         let mut full_state = None;
@@ -215,14 +263,12 @@ impl Rooms {
         let prev_events: Vec<String> = room.extremities.iter().map(ToString::to_string).collect();
         let event_id = pdu.event_id.to_string();
         let redacts = pdu.redacts.as_ref().map(ToString::to_string);
+        let contains_url = content.get("url").is_some_and(JsonValue::is_string);
         let push = self.push_actions(room, &pdu).await?;
-        let txn_sent = txn
-            .as_ref()
-            .map(|t| (t.device_id.to_owned(), t.txn_id.to_owned()));
         let position = self.inner.streams.events.allocate(1);
-        let persisted = self
+        let queued = self
             .store()
-            .persist_event(&NewEvent {
+            .queue_event(&NewEvent {
                 stream_ordering: position.first(),
                 event_id: &event_id,
                 room_id: pdu.room_id.as_str(),
@@ -235,7 +281,7 @@ impl Rooms {
                 rel_type,
                 replaces_state: replaces_state.as_deref(),
                 relates_to,
-                contains_url: content.get("url").is_some_and(JsonValue::is_string),
+                contains_url,
                 prev_events: &prev_events,
                 state: full_state.as_ref().map(|full| StateUpdate {
                     prev_group: new_room.is_none().then_some(room.state_group),
@@ -252,50 +298,114 @@ impl Rooms {
                 push: &push,
             })
             .await?;
-        self.inner.unread.add(pdu.room_id.as_str(), &push);
-        let pdu = Arc::new(pdu);
-        room.state_group = persisted.state_group;
-        if let Some(chain_len) = persisted.chain_len {
-            room.chain_len = chain_len;
+        if let QueuedEvent::Written(Err(err)) = queued {
+            // Written at once and refused: the room's head stays where it was.
+            return Err(err.into());
         }
         room.extremities = vec![pdu.event_id.clone()];
         room.max_depth = i64::from(pdu.depth);
-        room.apply(pdu.clone());
         // Members see it; so does the target of a membership change (a kicked user, say).
-        self.inner.tails.append(super::tail::Appended {
+        let mut wake = room.joined_or_invited().as_ref().clone();
+        let target = membership.and(pdu.state_key.as_deref());
+        if let Some(target) = target.and_then(|k| ruma::OwnedUserId::try_from(k).ok()) {
+            wake.push(target);
+        }
+        let after = AfterCommit {
+            rooms: self.clone(),
+            turn: room.turns.take(),
+            position,
+            kind,
+            replaces_state,
+            relates_to: relates_to.map(str::to_owned),
+            redacts,
+            contains_url,
+            txn: txn.map(|t| (t.device_id.to_owned(), t.txn_id.to_owned())),
+            member: target.map(str::to_owned),
+            push,
+            wake,
+        };
+        let pdu = Arc::new(pdu);
+        let task = tokio::spawn(after.run(queued, pdu.clone()));
+        Ok(Committing { pdu, task })
+    }
+}
+
+/// An event on its way into storage.
+pub(super) struct Committing {
+    pdu: Arc<Pdu>,
+    task: tokio::task::JoinHandle<Result<Persisted, StorageError>>,
+}
+
+impl Committing {
+    /// Waits until the event committed and everyone it concerns can see it.
+    pub async fn committed(self) -> Result<(Arc<Pdu>, Persisted), StorageError> {
+        let persisted = self
+            .task
+            .await
+            .map_err(|e| StorageError::Corrupt(format!("after-commit task failed: {e}")))??;
+        Ok((self.pdu, persisted))
+    }
+}
+
+/// What must happen once an event committed, in its room's order: the room tail, unread
+/// counts and recent-changes index learn of it, then its stream position becomes visible.
+struct AfterCommit {
+    rooms: Rooms,
+    turn: Turn,
+    position: Allocation,
+    kind: String,
+    replaces_state: Option<String>,
+    relates_to: Option<String>,
+    redacts: Option<String>,
+    contains_url: bool,
+    /// `(device_id, txn_id)` of the send.
+    txn: Option<(String, String)>,
+    /// The target of a membership change.
+    member: Option<String>,
+    push: Vec<PushActions>,
+    wake: Vec<ruma::OwnedUserId>,
+}
+
+impl AfterCommit {
+    async fn run(self, queued: QueuedEvent, pdu: Arc<Pdu>) -> Result<Persisted, StorageError> {
+        let written = queued.written().await;
+        self.turn.wait().await;
+        let persisted = match written {
+            Ok(persisted) => persisted,
+            Err(err) => {
+                // The position is given up when `self.position` drops.
+                self.turn.mark_stale();
+                return Err(err);
+            }
+        };
+        let inner = &self.rooms.inner;
+        let room_id = pdu.room_id.as_str();
+        inner.unread.add(room_id, &self.push);
+        inner.tails.append(super::tail::Appended {
             event: StoredEvent {
-                stream_ordering: position.first(),
-                event_id: event_id.clone(),
-                room_id: pdu.room_id.to_string(),
+                stream_ordering: persisted.stream_ordering,
+                event_id: pdu.event_id.to_string(),
+                room_id: room_id.to_owned(),
                 json: pdu.json.clone(),
                 redacted_by: None,
                 state_group: persisted.state_group,
-                replaces_state: replaces_state.clone(),
+                replaces_state: self.replaces_state,
             },
-            kind: &kind,
+            kind: &self.kind,
             sender: pdu.sender.as_str(),
-            contains_url: content.get("url").is_some_and(JsonValue::is_string),
-            relates_to,
-            redacts: redacts.as_deref(),
-            txn: txn_sent.as_ref().map(|(d, t)| (d.as_str(), t.as_str())),
+            contains_url: self.contains_url,
+            relates_to: self.relates_to.as_deref(),
+            redacts: self.redacts.as_deref(),
+            txn: self.txn.as_ref().map(|(d, t)| (d.as_str(), t.as_str())),
         });
-        self.inner.streams.recent.record(
-            position.first(),
-            pdu.room_id.as_str(),
+        inner.streams.recent.record(
+            persisted.stream_ordering,
+            room_id,
             pdu.state_key.is_some(),
-            membership.and(pdu.state_key.as_deref()),
+            self.member.as_deref(),
         );
-        let mut wake = room.joined_or_invited().as_ref().clone();
-        if membership.is_some()
-            && let Some(target) = pdu
-                .state_key
-                .as_deref()
-                .and_then(|k| ruma::OwnedUserId::try_from(k).ok())
-        {
-            wake.push(target);
-        }
-        position.finish(wake);
-        Ok(pdu)
+        self.position.finish(self.wake);
+        Ok(persisted)
     }
 }
 

@@ -6,6 +6,7 @@ mod create;
 mod directory;
 mod membership;
 pub mod pdu;
+mod pipeline;
 pub mod push;
 mod read;
 mod relations;
@@ -147,6 +148,13 @@ impl Rooms {
     /// inside the guard means Hearth does not know the room.
     async fn lock(&self, room_id: &RoomId) -> Result<OwnedMutexGuard<Option<RoomState>>> {
         let mut guard = self.slot(room_id).lock_owned().await;
+        if let Some(room) = guard.as_ref()
+            && room.turns.is_stale()
+        {
+            // A queued write failed: start again from what storage holds.
+            room.turns.idle().await;
+            *guard = None;
+        }
         if guard.is_none() {
             *guard = RoomState::load(self.store(), &room_id.to_owned()).await?;
         }

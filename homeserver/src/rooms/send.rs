@@ -22,8 +22,11 @@ use super::{
 use crate::{
     accounts::Sender,
     http::error::{Error, Result},
-    storage::{EventStore, RoomStore, TxnKey, now_ms},
+    storage::{EventStore, RoomStore, StorageError, TxnKey, now_ms},
 };
+
+/// How often a send builds its event again after events queued before it failed.
+const MAX_REBUILDS: u32 = 5;
 
 fn txn_key<'a>(sender: &'a Sender, scope: &'a str, txn_id: &'a str) -> TxnKey<'a> {
     TxnKey {
@@ -93,11 +96,30 @@ impl Rooms {
         let scope = format!("send/{room_id}/{kind}");
         let txn = txn_key(sender, &scope, txn_id);
         self.idempotent(&txn, async {
-            let mut guard = self.lock_joined(sender, room_id).await?;
-            let room = guard.as_mut().expect("known room");
-            let draft = EventDraft::message(kind, content);
-            let pdu = self.append(room, &sender.user_id, draft, Some(txn)).await?;
-            Ok(pdu.event_id.clone())
+            let mut retries = 0;
+            loop {
+                let committing = {
+                    let mut guard = self.lock_joined(sender, room_id).await?;
+                    let room = guard.as_mut().expect("known room");
+                    let draft = EventDraft::message(kind.clone(), content.clone());
+                    self.append_queued(room, &sender.user_id, draft, Some(txn))
+                        .await?
+                };
+                // The room is free for the next send while this one commits.
+                match committing.committed().await {
+                    Ok((pdu, _)) => return Ok(pdu.event_id.clone()),
+                    // An event queued before it failed, so it could not be written. If it
+                    // was a replay whose first attempt did land, that is the answer;
+                    // otherwise build it again on the reloaded room.
+                    Err(StorageError::Aborted) if retries < MAX_REBUILDS => {
+                        if let Some(event_id) = self.store().txn_event(&txn).await? {
+                            return OwnedEventId::try_from(event_id).map_err(|_| Error::internal());
+                        }
+                        retries += 1;
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
         })
         .await
     }

@@ -8,7 +8,7 @@ use ruma::{
     room_version_rules::RoomVersionRules,
 };
 
-use super::pdu::Pdu;
+use super::{pdu::Pdu, pipeline::Turns};
 use crate::{
     http::error::{Error, Result},
     storage::{EventStore, RoomStore, StateEntries, StorageError, Store},
@@ -28,6 +28,8 @@ pub struct RoomState {
     pub max_depth: i64,
     /// Joined and invited users, worked out again after a membership change.
     members: Option<Arc<Vec<OwnedUserId>>>,
+    /// The order of the after-commit steps of events queued but perhaps not yet committed.
+    pub turns: Turns,
 }
 
 /// The rules of a room version Hearth supports, or `M_UNSUPPORTED_ROOM_VERSION`.
@@ -55,6 +57,7 @@ impl RoomState {
             extremities: vec![],
             max_depth: 0,
             members: None,
+            turns: Turns::default(),
         }
     }
 
@@ -105,6 +108,7 @@ impl RoomState {
             extremities,
             max_depth,
             members: None,
+            turns: Turns::default(),
         }))
     }
 

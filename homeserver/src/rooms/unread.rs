@@ -3,9 +3,10 @@
 //! here the counts are loaded once per (user, room) and then kept current: each new event
 //! adds its push actions, and a read receipt drops the entry so the next read counts anew.
 //!
-//! Consistency: events are added under the room's lock, after their transaction committed,
-//! and a count is loaded under that same lock, so a load sees an event exactly when the
-//! event's addition is not yet done. A receipt can move the read position at any moment, so
+//! Consistency: events are added after their transaction committed, in the room's order
+//! (pipeline.rs), and a count is loaded under the room's lock once every event queued
+//! before is added, so a load sees an event exactly when the event's addition is not yet
+//! done. A receipt can move the read position at any moment, so
 //! each entry has a generation that a receipt bumps; a load started before the bump is not
 //! kept. *Scale-out:* per process, like the room tails; several processes must feed it from
 //! the shared event and receipt streams.
@@ -71,7 +72,7 @@ impl UnreadCache {
         slot.counts = None;
     }
 
-    /// A committed event notified these users (call under the room's lock).
+    /// A committed event notified these users (call in the room's after-commit order).
     pub(super) fn add(&self, room_id: &str, actions: &[PushActions]) {
         if actions.is_empty() {
             return;
@@ -104,7 +105,9 @@ impl Rooms {
         if let Some(counts) = cache.cached(user_id.as_str(), room_id.as_str()) {
             return Ok(counts);
         }
-        let _room = self.lock_known(room_id, not_in_room).await?;
+        let room = self.lock_known(room_id, not_in_room).await?;
+        // Events queued before are committed and added (or failed) once this returns.
+        room.as_ref().expect("known room").turns.idle().await;
         let generation = cache.generation(user_id.as_str(), room_id.as_str());
         let counts = self
             .store()

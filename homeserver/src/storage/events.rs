@@ -75,6 +75,25 @@ pub struct NewEvent<'a> {
     pub push: &'a [super::PushActions],
 }
 
+/// An event handed to the database: already written, or queued behind the writes before it.
+#[derive(Debug)]
+pub enum QueuedEvent {
+    Written(Result<Persisted>),
+    Queued(tokio::sync::oneshot::Receiver<Result<Persisted>>),
+}
+
+impl QueuedEvent {
+    /// Waits for the write to commit (or fail).
+    pub async fn written(self) -> Result<Persisted> {
+        match self {
+            Self::Written(result) => result,
+            Self::Queued(done) => done
+                .await
+                .map_err(|_| StorageError::Corrupt("the event writer has stopped".into()))?,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Persisted {
     pub stream_ordering: i64,
@@ -137,7 +156,14 @@ pub fn glob_match(pattern: &str, value: &str) -> bool {
 }
 
 pub trait EventStore {
-    async fn persist_event(&self, event: &NewEvent<'_>) -> Result<Persisted>;
+    async fn persist_event(&self, event: &NewEvent<'_>) -> Result<Persisted> {
+        self.queue_event(event).await?.written().await
+    }
+    /// Hands an event to the database. Events of a room queued one after another commit in
+    /// that order, and one whose `prev_events` failed to be written fails too. SQLite
+    /// queues messages to its batching writer; everything else is written before this
+    /// returns.
+    async fn queue_event(&self, event: &NewEvent<'_>) -> Result<QueuedEvent>;
     async fn event(&self, event_id: &str) -> Result<Option<StoredEvent>>;
     /// Events by ID, in the order asked; unknown IDs are skipped.
     async fn events(&self, event_ids: &[String]) -> Result<Vec<StoredEvent>>;
@@ -321,7 +347,7 @@ async fn insert_state_group(
 }
 
 impl EventStore for Store {
-    async fn persist_event(&self, e: &NewEvent<'_>) -> Result<Persisted> {
+    async fn queue_event(&self, e: &NewEvent<'_>) -> Result<QueuedEvent> {
         let snapshot_due = e
             .state
             .as_ref()
@@ -331,113 +357,9 @@ impl EventStore for Store {
             && !snapshot_due
             && let Some(writer) = &self.writer
         {
-            return writer.persist(e).await;
+            return writer.queue(e).map(QueuedEvent::Queued);
         }
-        let mut tx = self.write.begin().await?;
-        if let Some(room) = &e.new_room {
-            sqlx::query("INSERT INTO rooms (room_id, room_version, creator, published, created_ts) VALUES ($1, $2, $3, 0, $4)")
-                .bind(e.room_id)
-                .bind(room.room_version)
-                .bind(room.creator)
-                .bind(e.origin_server_ts)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let (state_group, chain_len) = match &e.state {
-            Some(update) => {
-                let (group, len) = insert_state_group(&mut tx, e.room_id, update).await?;
-                (group, Some(len))
-            }
-            None => (e.current_group, None),
-        };
-        let row = sqlx::query(
-            "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, \
-             state_group, json, rel_type, relates_to, contains_url, stream_ordering, replaces_state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             RETURNING stream_ordering",
-        )
-        .bind(e.event_id)
-        .bind(e.room_id)
-        .bind(e.kind)
-        .bind(e.state_key)
-        .bind(e.sender)
-        .bind(e.origin_server_ts)
-        .bind(e.depth)
-        .bind(state_group)
-        .bind(e.json)
-        .bind(e.rel_type)
-        .bind(e.relates_to)
-        .bind(i64::from(e.contains_url))
-        .bind(e.stream_ordering)
-        .bind(e.replaces_state)
-        .fetch_one(&mut *tx)
-        .await?;
-        let stream_ordering: i64 = row.get(0);
-        if let Some((key, text)) = e.search {
-            super::search::index(&mut tx, self.backend, stream_ordering, key, text).await?;
-        }
-        super::push::insert(
-            &mut tx,
-            e.room_id,
-            e.event_id,
-            stream_ordering,
-            e.origin_server_ts,
-            e.push,
-        )
-        .await?;
-        for prev in e.prev_events {
-            sqlx::query("DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = $2")
-                .bind(e.room_id)
-                .bind(prev)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("INSERT INTO forward_extremities (room_id, event_id) VALUES ($1, $2)")
-            .bind(e.room_id)
-            .bind(e.event_id)
-            .execute(&mut *tx)
-            .await?;
-        if let (Some(state_key), Some(_)) = (e.state_key, &e.state) {
-            sqlx::query(
-                "INSERT INTO current_state (room_id, type, state_key, event_id, membership) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (room_id, type, state_key) DO UPDATE \
-                 SET event_id = excluded.event_id, membership = excluded.membership",
-            )
-            .bind(e.room_id)
-            .bind(e.kind)
-            .bind(state_key)
-            .bind(e.event_id)
-            .bind(e.membership)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if let Some(txn) = e.txn {
-            sqlx::query(
-                "INSERT INTO event_txns (user_id, device_id, scope, txn_id, event_id) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(txn.user_id)
-            .bind(txn.device_id)
-            .bind(txn.scope)
-            .bind(txn.txn_id)
-            .bind(e.event_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let Some(redacts) = e.redacts {
-            super::search::unindex(&mut tx, self.backend, redacts).await?;
-            sqlx::query("UPDATE events SET redacted_by = $1 WHERE event_id = $2 AND room_id = $3 AND redacted_by IS NULL")
-                .bind(e.event_id)
-                .bind(redacts)
-                .bind(e.room_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(Persisted {
-            stream_ordering,
-            state_group,
-            chain_len,
-        })
+        Ok(QueuedEvent::Written(self.write_event(e).await))
     }
 
     async fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
@@ -811,6 +733,117 @@ impl EventStore for Store {
         .fetch_all(&self.read)
         .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+impl Store {
+    /// Writes one event in a transaction of its own.
+    async fn write_event(&self, e: &NewEvent<'_>) -> Result<Persisted> {
+        let mut tx = self.write.begin().await?;
+        if let Some(room) = &e.new_room {
+            sqlx::query("INSERT INTO rooms (room_id, room_version, creator, published, created_ts) VALUES ($1, $2, $3, 0, $4)")
+                .bind(e.room_id)
+                .bind(room.room_version)
+                .bind(room.creator)
+                .bind(e.origin_server_ts)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (state_group, chain_len) = match &e.state {
+            Some(update) => {
+                let (group, len) = insert_state_group(&mut tx, e.room_id, update).await?;
+                (group, Some(len))
+            }
+            None => (e.current_group, None),
+        };
+        let row = sqlx::query(
+            "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, \
+             state_group, json, rel_type, relates_to, contains_url, stream_ordering, replaces_state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             RETURNING stream_ordering",
+        )
+        .bind(e.event_id)
+        .bind(e.room_id)
+        .bind(e.kind)
+        .bind(e.state_key)
+        .bind(e.sender)
+        .bind(e.origin_server_ts)
+        .bind(e.depth)
+        .bind(state_group)
+        .bind(e.json)
+        .bind(e.rel_type)
+        .bind(e.relates_to)
+        .bind(i64::from(e.contains_url))
+        .bind(e.stream_ordering)
+        .bind(e.replaces_state)
+        .fetch_one(&mut *tx)
+        .await?;
+        let stream_ordering: i64 = row.get(0);
+        if let Some((key, text)) = e.search {
+            super::search::index(&mut tx, self.backend, stream_ordering, key, text).await?;
+        }
+        super::push::insert(
+            &mut tx,
+            e.room_id,
+            e.event_id,
+            stream_ordering,
+            e.origin_server_ts,
+            e.push,
+        )
+        .await?;
+        for prev in e.prev_events {
+            sqlx::query("DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = $2")
+                .bind(e.room_id)
+                .bind(prev)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO forward_extremities (room_id, event_id) VALUES ($1, $2)")
+            .bind(e.room_id)
+            .bind(e.event_id)
+            .execute(&mut *tx)
+            .await?;
+        if let (Some(state_key), Some(_)) = (e.state_key, &e.state) {
+            sqlx::query(
+                "INSERT INTO current_state (room_id, type, state_key, event_id, membership) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (room_id, type, state_key) DO UPDATE \
+                 SET event_id = excluded.event_id, membership = excluded.membership",
+            )
+            .bind(e.room_id)
+            .bind(e.kind)
+            .bind(state_key)
+            .bind(e.event_id)
+            .bind(e.membership)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(txn) = e.txn {
+            sqlx::query(
+                "INSERT INTO event_txns (user_id, device_id, scope, txn_id, event_id) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(txn.user_id)
+            .bind(txn.device_id)
+            .bind(txn.scope)
+            .bind(txn.txn_id)
+            .bind(e.event_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(redacts) = e.redacts {
+            super::search::unindex(&mut tx, self.backend, redacts).await?;
+            sqlx::query("UPDATE events SET redacted_by = $1 WHERE event_id = $2 AND room_id = $3 AND redacted_by IS NULL")
+                .bind(e.event_id)
+                .bind(redacts)
+                .bind(e.room_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Persisted {
+            stream_ordering,
+            state_group,
+            chain_len,
+        })
     }
 }
 

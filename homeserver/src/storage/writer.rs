@@ -3,7 +3,10 @@
 //! Here an event is one script (all its statements, numbered parameters shared), and the
 //! events waiting at the same moment — from different rooms, since a room has one writer —
 //! go in one transaction: one hand-off and one commit for the lot. If a batch fails, each of
-//! its events is retried alone, so one bad event never fails another.
+//! its events is retried alone, so one bad event fails no other — except the events queued
+//! on top of it (naming it in `prev_events`), which cannot be written without it.
+
+use std::collections::{HashSet, VecDeque};
 
 use sqlx::{AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
@@ -99,7 +102,7 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Appends one event's statements, ending with the `SELECT` of its stream position and
+/// Appends one event's statements, a state event's ending with the `SELECT` of its new
 /// state group. Returns the new delta chain length of a state event.
 fn append_script<'a>(e: &'a OwnedEvent, a: &mut Args<'a>, sql: &mut String) -> Option<i64> {
     let event_id = a.text(Some(&e.event_id));
@@ -194,9 +197,13 @@ fn append_script<'a>(e: &'a OwnedEvent, a: &mut Args<'a>, sql: &mut String) -> O
             ));
         }
     }
-    sql.push_str(&format!(
-        "SELECT stream_ordering, state_group FROM events WHERE event_id = {event_id};\n"
-    ));
+    if e.delta.is_some() {
+        // Only a new state group's ID is not known before the write. Every row read back
+        // is a hand-off between threads, so messages read nothing.
+        sql.push_str(&format!(
+            "SELECT state_group FROM events WHERE event_id = {event_id};\n"
+        ));
+    }
     chain_len
 }
 
@@ -225,22 +232,30 @@ async fn write(pool: &AnyPool, events: &[&OwnedEvent]) -> Result<Vec<Persisted>>
             return Err(err.into());
         }
     };
-    if rows.len() != events.len() {
-        return Err(StorageError::Corrupt(format!(
-            "wrote {} events, read back {}",
-            events.len(),
-            rows.len()
-        )));
-    }
-    Ok(rows
+    let mut groups = rows.iter().map(|row| row.get::<i64, _>(0));
+    let persisted = events
         .iter()
         .zip(chain_lens)
-        .map(|(row, chain_len)| Persisted {
-            stream_ordering: row.get(0),
-            state_group: row.get(1),
-            chain_len,
+        .map(|(e, chain_len)| {
+            let state_group = match chain_len {
+                Some(_) => groups.next(),
+                None => Some(e.current_group),
+            };
+            Some(Persisted {
+                stream_ordering: e.stream_ordering,
+                state_group: state_group?,
+                chain_len,
+            })
         })
-        .collect())
+        .collect::<Option<Vec<_>>>();
+    match persisted {
+        Some(persisted) if groups.next().is_none() => Ok(persisted),
+        _ => Err(StorageError::Corrupt(format!(
+            "wrote {} events, read back {} state groups",
+            events.len(),
+            rows.len()
+        ))),
+    }
 }
 
 struct Job {
@@ -261,7 +276,11 @@ impl EventWriter {
         Self { jobs }
     }
 
-    pub(super) async fn persist(&self, event: &NewEvent<'_>) -> Result<Persisted> {
+    /// Queues an event; the receiver answers once its batch committed (or failed).
+    pub(super) fn queue(
+        &self,
+        event: &NewEvent<'_>,
+    ) -> Result<oneshot::Receiver<Result<Persisted>>> {
         let (done, result) = oneshot::channel();
         let job = Job {
             event: OwnedEvent::new(event),
@@ -270,13 +289,56 @@ impl EventWriter {
         self.jobs
             .send(job)
             .map_err(|_| StorageError::Corrupt("the event writer has stopped".into()))?;
-        result
-            .await
-            .map_err(|_| StorageError::Corrupt("the event writer has stopped".into()))?
+        Ok(result)
+    }
+}
+
+/// Events whose write failed, remembered so that events queued on top of them (whose
+/// `prev_events` name them) fail too instead of referring to an event that does not exist.
+/// Their rooms reload from storage before building again, so a short memory is enough.
+#[derive(Default)]
+struct Failed {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+/// Failed event IDs remembered.
+const FAILED_KEPT: usize = 1024;
+
+impl Failed {
+    fn builds_on_one(&self, event: &OwnedEvent) -> bool {
+        !self.ids.is_empty() && event.prev_events.iter().any(|p| self.ids.contains(p))
+    }
+
+    fn add(&mut self, event_id: &str) {
+        if self.ids.insert(event_id.to_owned()) {
+            self.order.push_back(event_id.to_owned());
+        }
+        while self.order.len() > FAILED_KEPT {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+    }
+
+    /// Answers `job` with `result`, remembering the event if it failed and no event of
+    /// that ID was stored before (events built on that one are fine).
+    async fn answer(&mut self, pool: &AnyPool, job: Job, result: Result<Persisted>) {
+        if result.is_err() {
+            let stored = sqlx::query("SELECT 1 FROM events WHERE event_id = $1")
+                .bind(&job.event.event_id)
+                .fetch_optional(pool)
+                .await;
+            if !matches!(stored, Ok(Some(_))) {
+                self.add(&job.event.event_id);
+            }
+        }
+        let _ = job.done.send(result);
     }
 }
 
 async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Job>) {
+    let mut failed = Failed::default();
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -285,22 +347,37 @@ async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
-        let events: Vec<&OwnedEvent> = batch.iter().map(|job| &job.event).collect();
+        let mut writable = Vec::with_capacity(batch.len());
+        for job in batch {
+            if failed.builds_on_one(&job.event) {
+                failed.answer(&pool, job, Err(StorageError::Aborted)).await;
+            } else {
+                writable.push(job);
+            }
+        }
+        if writable.is_empty() {
+            continue;
+        }
+        let events: Vec<&OwnedEvent> = writable.iter().map(|job| &job.event).collect();
         match write(&pool, &events).await {
             Ok(persisted) => {
-                for (job, persisted) in batch.into_iter().zip(persisted) {
+                for (job, persisted) in writable.into_iter().zip(persisted) {
                     let _ = job.done.send(Ok(persisted));
                 }
             }
-            Err(err) if batch.len() == 1 => {
-                let job = batch.pop().expect("one job");
-                let _ = job.done.send(Err(err));
+            Err(err) if writable.len() == 1 => {
+                let job = writable.pop().expect("one job");
+                failed.answer(&pool, job, Err(err)).await;
             }
             Err(_) => {
                 // Isolate the failure: each event alone.
-                for job in batch {
-                    let result = write(&pool, &[&job.event]).await.map(|mut p| p.remove(0));
-                    let _ = job.done.send(result);
+                for job in writable {
+                    let result = if failed.builds_on_one(&job.event) {
+                        Err(StorageError::Aborted)
+                    } else {
+                        write(&pool, &[&job.event]).await.map(|mut p| p.remove(0))
+                    };
+                    failed.answer(&pool, job, result).await;
                 }
             }
         }
