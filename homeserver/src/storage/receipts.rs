@@ -22,7 +22,13 @@ pub struct Receipt {
 pub trait ReceiptStore {
     /// Stores a receipt unless the user already has one of the type and thread at a later
     /// (or the same) event. `false` when nothing changed.
-    async fn put_receipt(&self, receipt: &Receipt) -> Result<bool>;
+    async fn put_receipt(&self, receipt: &Receipt) -> Result<bool> {
+        Ok(self.put_receipts(std::slice::from_ref(receipt)).await?[0])
+    }
+    /// [`ReceiptStore::put_receipt`] for many receipts (at most one per user, room, type and
+    /// thread, each with a stream position of its own) in one statement; whether each
+    /// changed anything, in order.
+    async fn put_receipts(&self, receipts: &[Receipt]) -> Result<Vec<bool>>;
     /// Receipts of `rooms` with `after < stream_id <= upto`.
     async fn receipts_between(
         &self,
@@ -56,24 +62,45 @@ fn receipt(row: &sqlx::any::AnyRow) -> Receipt {
 }
 
 impl ReceiptStore for Store {
-    async fn put_receipt(&self, r: &Receipt) -> Result<bool> {
-        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO receipts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (room_id, receipt_type, user_id, thread_id) DO UPDATE SET \
-             event_id = excluded.event_id, event_pos = excluded.event_pos, ts = excluded.ts, \
-             stream_id = excluded.stream_id WHERE receipts.event_pos < excluded.event_pos"
-        )))
-        .bind(&r.room_id)
-        .bind(&r.receipt_type)
-        .bind(&r.user_id)
-        .bind(&r.thread_id)
-        .bind(&r.event_id)
-        .bind(r.event_pos)
-        .bind(r.ts)
-        .bind(r.stream_id)
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected() > 0)
+    async fn put_receipts(&self, receipts: &[Receipt]) -> Result<Vec<bool>> {
+        let mut changed = std::collections::HashSet::new();
+        // 8 parameters a row: well under either database's limit per statement.
+        for chunk in receipts.chunks(500) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p: Vec<String> = (1..=8).map(|c| format!("${}", i * 8 + c)).collect();
+                    format!("({})", p.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO receipts ({COLUMNS}) VALUES {} \
+                 ON CONFLICT (room_id, receipt_type, user_id, thread_id) DO UPDATE SET \
+                 event_id = excluded.event_id, event_pos = excluded.event_pos, ts = excluded.ts, \
+                 stream_id = excluded.stream_id WHERE receipts.event_pos < excluded.event_pos \
+                 RETURNING stream_id",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                query = query
+                    .bind(&r.room_id)
+                    .bind(&r.receipt_type)
+                    .bind(&r.user_id)
+                    .bind(&r.thread_id)
+                    .bind(&r.event_id)
+                    .bind(r.event_pos)
+                    .bind(r.ts)
+                    .bind(r.stream_id);
+            }
+            for row in query.fetch_all(&self.write).await? {
+                changed.insert(row.get::<i64, _>(0));
+            }
+        }
+        // Each receipt has a stream position of its own, so the positions written say which.
+        Ok(receipts
+            .iter()
+            .map(|r| changed.contains(&r.stream_id))
+            .collect())
     }
 
     async fn receipts_between(

@@ -13,7 +13,7 @@ use ruma::{OwnedUserId, RoomId, UserId};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use super::SyncEngine;
+use super::{SyncEngine, streams::Allocation};
 use crate::{
     http::error::{Error, Result},
     storage::{EventStore, Receipt, ReceiptStore, now_ms},
@@ -112,15 +112,28 @@ impl SyncEngine {
                         .unwrap_or_else(|e| e.into_inner());
                     due.drain().collect()
                 };
+                let mut pending = Vec::with_capacity(due.len());
                 for ((room, user), (event_id, position)) in due {
                     let Ok(room_id) = ruma::OwnedRoomId::try_from(room) else {
                         continue;
                     };
-                    let result = engine
-                        .store_receipt(&user, &room_id, DELIVERED, &event_id, position, "")
-                        .await;
-                    if let Err(e) = result {
-                        tracing::warn!(%user, %room_id, error = ?e, "cannot store a delivery receipt");
+                    // Someone who left since has nothing to say about the room.
+                    if let Ok(p) = engine
+                        .pending_receipt(&user, &room_id, DELIVERED, &event_id, position, "")
+                        .await
+                    {
+                        pending.push(p);
+                    }
+                }
+                let receipts: Vec<Receipt> = pending.iter().map(|p| p.receipt.clone()).collect();
+                match engine.store.put_receipts(&receipts).await {
+                    Ok(changed) => {
+                        for (p, changed) in pending.into_iter().zip(changed) {
+                            engine.publish_receipt(p, changed);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(count = receipts.len(), error = ?e, "cannot store delivery receipts");
                     }
                 }
             }
@@ -230,31 +243,81 @@ impl SyncEngine {
         event_pos: i64,
         thread_id: &str,
     ) -> Result<()> {
-        let members = self.rooms.members_if_joined(user_id, room_id).await?;
-        let position = self.streams.receipts.allocate(1);
-        let receipt = Receipt {
-            room_id: room_id.to_string(),
-            receipt_type: receipt_type.to_owned(),
-            user_id: user_id.to_string(),
-            thread_id: thread_id.to_owned(),
-            event_id: event_id.to_owned(),
-            event_pos,
-            ts: now_ms(),
-            stream_id: position.first(),
-        };
-        if self.store.put_receipt(&receipt).await? {
-            if receipt_type != DELIVERED {
-                self.rooms.read_position_moved(user_id, room_id);
-            }
-            self.streams.recent_receipts.record(receipt.clone());
-            // Private receipts concern only their owner; deliveries everyone but theirs.
-            let wake = match receipt_type {
-                "m.read.private" => vec![user_id.to_owned()],
-                DELIVERED => members.iter().filter(|m| *m != user_id).cloned().collect(),
-                _ => members.as_ref().clone(),
-            };
-            position.finish(wake);
-        }
+        let pending = self
+            .pending_receipt(
+                user_id,
+                room_id,
+                receipt_type,
+                event_id,
+                event_pos,
+                thread_id,
+            )
+            .await?;
+        let changed = self.store.put_receipt(&pending.receipt).await?;
+        self.publish_receipt(pending, changed);
         Ok(())
     }
+
+    /// A receipt of a joined member, with its stream position and whom it concerns.
+    async fn pending_receipt(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+        receipt_type: &str,
+        event_id: &str,
+        event_pos: i64,
+        thread_id: &str,
+    ) -> Result<PendingReceipt> {
+        let members = self.rooms.members_if_joined(user_id, room_id).await?;
+        let position = self.streams.receipts.allocate(1);
+        // Private receipts concern only their owner; deliveries everyone but theirs.
+        let wake = match receipt_type {
+            "m.read.private" => vec![user_id.to_owned()],
+            DELIVERED => members.iter().filter(|m| *m != user_id).cloned().collect(),
+            _ => members.as_ref().clone(),
+        };
+        Ok(PendingReceipt {
+            receipt: Receipt {
+                room_id: room_id.to_string(),
+                receipt_type: receipt_type.to_owned(),
+                user_id: user_id.to_string(),
+                thread_id: thread_id.to_owned(),
+                event_id: event_id.to_owned(),
+                event_pos,
+                ts: now_ms(),
+                stream_id: position.first(),
+            },
+            position,
+            wake,
+        })
+    }
+
+    /// Makes a written receipt visible; one that `changed` nothing gives up its position.
+    fn publish_receipt(&self, pending: PendingReceipt, changed: bool) {
+        if !changed {
+            return;
+        }
+        let PendingReceipt {
+            receipt,
+            position,
+            wake,
+        } = pending;
+        if receipt.receipt_type != DELIVERED
+            && let (Ok(user_id), Ok(room_id)) = (
+                <&UserId>::try_from(receipt.user_id.as_str()),
+                <&RoomId>::try_from(receipt.room_id.as_str()),
+            )
+        {
+            self.rooms.read_position_moved(user_id, room_id);
+        }
+        self.streams.recent_receipts.record(receipt);
+        position.finish(wake);
+    }
+}
+
+/// A receipt on its way to storage.
+struct PendingReceipt {
+    receipt: Receipt,
+    position: Allocation,
+    wake: Vec<OwnedUserId>,
 }

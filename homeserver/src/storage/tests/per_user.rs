@@ -140,6 +140,51 @@ async fn receipts_never_move_back() {
 }
 
 #[tokio::test]
+async fn a_batch_of_receipts_says_which_changed_anything() {
+    on_every_backend(|store| async move {
+        let (one, two, read) = ("!one:test", "!two:test", "m.read");
+        store
+            .put_receipt(&receipt_of(one, read, "@a:test", "", "$e5", 5, 1))
+            .await
+            .unwrap();
+        let batch = [
+            receipt_of(one, read, "@a:test", "", "$e3", 3, 2),
+            receipt_of(one, read, "@b:test", "", "$e3", 3, 3),
+            receipt_of(two, read, "@a:test", "", "$f1", 1, 4),
+            receipt_of(one, "m.read.private", "@a:test", "", "$e5", 5, 5),
+        ];
+        assert_eq!(
+            store.put_receipts(&batch).await.unwrap(),
+            [false, true, true, true],
+            "only the one behind the stored receipt is refused"
+        );
+        assert_eq!(
+            store
+                .receipt(one, read, "@a:test")
+                .await
+                .unwrap()
+                .unwrap()
+                .event_id,
+            "$e5"
+        );
+        let stored = store
+            .receipts_between(&[one.into(), two.into()], 1, 100)
+            .await
+            .unwrap();
+        assert_eq!(stored, batch[1..].to_vec());
+        // More rows than one statement takes are split; each still counts.
+        let many: Vec<_> = (0..1200)
+            .map(|i| receipt_of(two, read, &format!("@u{i}:test"), "", "$f2", 2, 100 + i))
+            .collect();
+        let changed = store.put_receipts(&many).await.unwrap();
+        assert_eq!(changed.len(), 1200);
+        assert!(changed.iter().all(|c| *c));
+        assert!(store.put_receipts(&[]).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn receipts_are_kept_per_type_thread_user_and_room() {
     on_every_backend(|store| async move {
         let (one, two, read) = ("!one:test", "!two:test", "m.read");
