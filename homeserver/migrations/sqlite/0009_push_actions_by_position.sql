@@ -21,7 +21,3 @@ DROP TABLE event_push_actions;
 ALTER TABLE event_push_actions_new RENAME TO event_push_actions;
 CREATE INDEX event_push_actions_room ON event_push_actions (user_id, room_id, stream_ordering);
 
--- Each write transaction adds an FTS5 segment; merging them every 4 (the default) made
--- the index the costliest part of a message's write. 8 merges half as often; searches
--- still read few segments.
-INSERT INTO event_search (event_search, rank) VALUES ('automerge', 8);
