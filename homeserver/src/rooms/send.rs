@@ -77,11 +77,17 @@ impl Rooms {
     ) -> Result<OwnedEventId> {
         match attempt.await {
             Ok(event_id) => Ok(event_id),
-            Err(err) => match self.store().txn_event(txn).await? {
-                Some(event_id) => OwnedEventId::try_from(event_id).map_err(|_| Error::internal()),
-                None => Err(err),
-            },
+            Err(err) => self.stored_txn_event(txn).await?.ok_or(err),
         }
+    }
+
+    /// The event an earlier attempt of this transaction stored, if any.
+    async fn stored_txn_event(&self, txn: &TxnKey<'_>) -> Result<Option<OwnedEventId>> {
+        self.store()
+            .txn_event(txn)
+            .await?
+            .map(|id| OwnedEventId::try_from(id).map_err(|_| Error::internal()))
+            .transpose()
     }
 
     /// `PUT /rooms/{roomId}/send/{eventType}/{txnId}`.
@@ -112,8 +118,8 @@ impl Rooms {
                     // was a replay whose first attempt did land, that is the answer;
                     // otherwise build it again on the reloaded room.
                     Err(StorageError::Aborted) if retries < MAX_REBUILDS => {
-                        if let Some(event_id) = self.store().txn_event(&txn).await? {
-                            return OwnedEventId::try_from(event_id).map_err(|_| Error::internal());
+                        if let Some(event_id) = self.stored_txn_event(&txn).await? {
+                            return Ok(event_id);
                         }
                         retries += 1;
                     }

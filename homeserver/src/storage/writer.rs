@@ -322,15 +322,20 @@ impl Failed {
     }
 
     /// Answers `job` with `result`, remembering the event if it failed and no event of
-    /// that ID was stored before (events built on that one are fine).
+    /// that ID was stored before (events built on that one are fine). An aborted event
+    /// was never tried, so it needs no look.
     async fn answer(&mut self, pool: &AnyPool, job: Job, result: Result<Persisted>) {
-        if result.is_err() {
-            let stored = sqlx::query("SELECT 1 FROM events WHERE event_id = $1")
-                .bind(&job.event.event_id)
-                .fetch_optional(pool)
-                .await;
-            if !matches!(stored, Ok(Some(_))) {
-                self.add(&job.event.event_id);
+        match &result {
+            Ok(_) => {}
+            Err(StorageError::Aborted) => self.add(&job.event.event_id),
+            Err(_) => {
+                let stored = sqlx::query("SELECT 1 FROM events WHERE event_id = $1")
+                    .bind(&job.event.event_id)
+                    .fetch_optional(pool)
+                    .await;
+                if !matches!(stored, Ok(Some(_))) {
+                    self.add(&job.event.event_id);
+                }
             }
         }
         let _ = job.done.send(result);

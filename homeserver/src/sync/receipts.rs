@@ -276,6 +276,9 @@ impl SyncEngine {
             DELIVERED => members.iter().filter(|m| *m != user_id).cloned().collect(),
             _ => members.as_ref().clone(),
         };
+        // A read receipt moves the position unread counts are counted from.
+        let moves_read =
+            (receipt_type != DELIVERED).then(|| (user_id.to_owned(), room_id.to_owned()));
         Ok(PendingReceipt {
             receipt: Receipt {
                 room_id: room_id.to_string(),
@@ -289,6 +292,7 @@ impl SyncEngine {
             },
             position,
             wake,
+            moves_read,
         })
     }
 
@@ -301,14 +305,10 @@ impl SyncEngine {
             receipt,
             position,
             wake,
+            moves_read,
         } = pending;
-        if receipt.receipt_type != DELIVERED
-            && let (Ok(user_id), Ok(room_id)) = (
-                <&UserId>::try_from(receipt.user_id.as_str()),
-                <&RoomId>::try_from(receipt.room_id.as_str()),
-            )
-        {
-            self.rooms.read_position_moved(user_id, room_id);
+        if let Some((user_id, room_id)) = moves_read {
+            self.rooms.read_position_moved(&user_id, &room_id);
         }
         self.streams.recent_receipts.record(receipt);
         position.finish(wake);
@@ -320,4 +320,6 @@ struct PendingReceipt {
     receipt: Receipt,
     position: Allocation,
     wake: Vec<OwnedUserId>,
+    /// The user and room whose read position the receipt moves, once written.
+    moves_read: Option<(OwnedUserId, ruma::OwnedRoomId)>,
 }
