@@ -155,8 +155,7 @@ impl std::fmt::Display for Error {
 
 impl From<StorageError> for Error {
     fn from(err: StorageError) -> Self {
-        let conflict = matches!(&err, StorageError::Sqlx(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()));
-        if conflict {
+        if err.is_conflict() {
             // Expected when a client retries a transaction; the caller resolves it.
             tracing::info!(error = %err, "write conflicted with existing data");
         } else {

@@ -54,7 +54,7 @@ impl AccountDataStore for Store {
         .bind(kind)
         .bind(content)
         .bind(stream_id)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(())
     }
@@ -108,7 +108,7 @@ impl AccountDataStore for Store {
             )
             .bind(user_id)
             .bind(json)
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *self.writing().await?)
             .await?;
             if let Some(row) = row {
                 return Ok(row.get(0));

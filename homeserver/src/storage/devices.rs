@@ -132,7 +132,8 @@ async fn insert_tokens(
 
 impl DeviceStore for Store {
     async fn start_session(&self, s: &NewSession<'_>) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writing).await?;
         sqlx::query(
             "INSERT INTO devices (user_id, device_id, display_name, last_seen_ts, last_seen_ip, \
              created_ts) VALUES ($1, $2, $3, $4, $5, $4) \
@@ -169,7 +170,8 @@ impl DeviceStore for Store {
         new_refresh_hash: &str,
         now: i64,
     ) -> Result<Option<TokenInfo>> {
-        let mut tx = self.write.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writing).await?;
         let row = sqlx::query(
             "DELETE FROM refresh_tokens WHERE token_hash = $1 RETURNING user_id, device_id",
         )
@@ -247,7 +249,7 @@ impl DeviceStore for Store {
         .bind(user_id)
         .bind(device_id)
         .bind(display_name)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -261,13 +263,14 @@ impl DeviceStore for Store {
         .bind(device_id)
         .bind(now)
         .bind(ip)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(())
     }
 
     async fn delete_devices(&self, user_id: &str, device_ids: &[String]) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writing).await?;
         for device_id in device_ids {
             delete_tokens(&mut tx, user_id, device_id).await?;
             sqlx::query("DELETE FROM devices WHERE user_id = $1 AND device_id = $2")
@@ -281,7 +284,8 @@ impl DeviceStore for Store {
     }
 
     async fn delete_devices_except(&self, user_id: &str, keep: Option<&str>) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writing).await?;
         // `$2` is NULL when nothing is kept; `device_id <> NULL` would match nothing.
         for table in ["access_tokens", "refresh_tokens", "devices"] {
             sqlx::query(AssertSqlSafe(format!(

@@ -661,7 +661,7 @@ impl EventStore for Store {
             .bind(reporter)
             .bind(reason)
             .bind(now)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -739,7 +739,8 @@ impl EventStore for Store {
 impl Store {
     /// Writes one event in a transaction of its own.
     async fn write_event(&self, e: &NewEvent<'_>) -> Result<Persisted> {
-        let mut tx = self.write.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writing).await?;
         if let Some(room) = &e.new_room {
             sqlx::query("INSERT INTO rooms (room_id, room_version, creator, published, created_ts) VALUES ($1, $2, $3, 0, $4)")
                 .bind(e.room_id)

@@ -105,7 +105,7 @@ impl MediaStore for Store {
         .bind(r.created_ts)
         .bind(r.unused_expires_ts)
         .bind(i64::from(r.authenticated_only))
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(())
     }
@@ -143,7 +143,7 @@ impl MediaStore for Store {
         .bind(media_id)
         .bind(user_id)
         .bind(now)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -175,7 +175,7 @@ impl MediaStore for Store {
         let done =
             sqlx::query("DELETE FROM media WHERE sha256 IS NULL AND unused_expires_ts <= $1")
                 .bind(now)
-                .execute(&self.write)
+                .execute(&mut *self.writing().await?)
                 .await?;
         Ok(done.rows_affected())
     }
@@ -228,7 +228,7 @@ impl MediaStore for Store {
         .bind(&t.content_type)
         .bind(&t.sha256)
         .bind(t.size)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(())
     }

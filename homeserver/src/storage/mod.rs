@@ -63,6 +63,9 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 pub enum StorageError {
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// From SQLite's event writer, which does not go through sqlx.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot prepare database location: {0}")]
@@ -72,6 +75,22 @@ pub enum StorageError {
     /// A queued event was not written because an event it builds on failed to be.
     #[error("not written: an earlier event it builds on failed to be written")]
     Aborted,
+}
+
+impl StorageError {
+    /// Whether the write broke a uniqueness constraint: expected when a client retries.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            Self::Sqlx(e) => e
+                .as_database_error()
+                .is_some_and(|d| d.is_unique_violation()),
+            Self::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::ConstraintViolation)
+            ),
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -92,14 +111,42 @@ pub struct Store {
     write: AnyPool,
     /// SQLite's batching event writer (`None` on PostgreSQL).
     writer: Option<writer::EventWriter>,
+    /// SQLite: the turn `write` takes from the event writer (`None` on PostgreSQL).
+    turn: Option<writer::WriteTurn>,
+}
+
+/// The write connection, holding SQLite's write turn while it is used.
+pub(crate) struct Writing {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for Writing {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Writing {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and runs pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self> {
         sqlx::any::install_default_drivers();
-        let store = if url.starts_with("sqlite:") {
-            Self::open_sqlite(url, max_connections).await?
+        let store = if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            let mut store = Self::open_sqlite(path, max_connections).await?;
+            store.migrate().await?;
+            let turn = writer::WriteTurn::default();
+            store.writer = Some(writer::EventWriter::spawn(Path::new(path), turn.clone())?);
+            store.turn = Some(turn);
+            return Ok(store);
         } else {
             let pool = AnyPoolOptions::new()
                 .max_connections(max_connections)
@@ -111,17 +158,16 @@ impl Store {
                 read: pool.clone(),
                 write: pool,
                 writer: None,
+                turn: None,
             }
         };
         store.migrate().await?;
         Ok(store)
     }
 
-    async fn open_sqlite(url: &str, max_connections: u32) -> Result<Self> {
-        let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-        let path = path.split('?').next().unwrap_or(path);
-        if path != ":memory:"
-            && let Some(dir) = Path::new(path).parent()
+    /// Opens the sqlx pools; the event writer starts once the schema is migrated.
+    async fn open_sqlite(path: &str, max_connections: u32) -> Result<Self> {
+        if let Some(dir) = Path::new(path).parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)?;
@@ -132,15 +178,7 @@ impl Store {
             .max_connections(1)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    // Checkpoints copy each page changed since the last one once, however
-                    // often it changed: a longer WAL (40 MB here, against SQLite's 4 MB)
-                    // copies hot pages (index tails, FTS segments) far fewer times.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864; \
-                         PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON;",
-                    )
-                    .await?;
+                    conn.execute(writer::WRITER_PRAGMAS).await?;
                     Ok(())
                 })
             })
@@ -157,12 +195,12 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let writer = Some(writer::EventWriter::spawn(write.clone()));
         Ok(Self {
             backend: Backend::Sqlite,
             read,
             write,
-            writer,
+            writer: None,
+            turn: None,
         })
     }
 
@@ -172,6 +210,18 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.write).await?,
         }
         Ok(())
+    }
+
+    /// The connection to write with: on SQLite it waits for its turn with the event writer.
+    async fn writing(&self) -> Result<Writing> {
+        let turn = match &self.turn {
+            Some(turn) => Some(turn.clone().lock_owned().await),
+            None => None,
+        };
+        Ok(Writing {
+            conn: self.write.acquire().await?,
+            _turn: turn,
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -44,7 +44,7 @@ impl PresenceStore for Store {
         .bind(p.status_msg.as_deref())
         .bind(p.last_active_ts)
         .bind(p.stream_id)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(())
     }

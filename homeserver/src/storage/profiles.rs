@@ -48,7 +48,7 @@ impl ProfileStore for Store {
         .bind(user_id)
         .bind(field)
         .bind(value.to_string())
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(())
     }
@@ -57,7 +57,7 @@ impl ProfileStore for Store {
         let done = sqlx::query("DELETE FROM profile_fields WHERE user_id = $1 AND field = $2")
             .bind(user_id)
             .bind(field)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }

@@ -92,7 +92,7 @@ impl ReceiptStore for Store {
                     .bind(r.ts)
                     .bind(r.stream_id);
             }
-            for row in query.fetch_all(&self.write).await? {
+            for row in query.fetch_all(&mut *self.writing().await?).await? {
                 changed.insert(row.get::<i64, _>(0));
             }
         }

@@ -71,13 +71,13 @@ impl RoomStore for Store {
         .bind(key_id)
         .bind(pkcs8)
         .bind(now)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         // Another process may have generated one first: use whichever is stored.
         let row = sqlx::query(
             "SELECT key_id, pkcs8 FROM server_signing_keys ORDER BY created_ts, key_id LIMIT 1",
         )
-        .fetch_one(&self.write)
+        .fetch_one(&mut *self.writing().await?)
         .await?;
         Ok((row.get(0), row.get(1)))
     }
@@ -101,7 +101,7 @@ impl RoomStore for Store {
         sqlx::query("UPDATE rooms SET published = $2 WHERE room_id = $1")
             .bind(room_id)
             .bind(i64::from(published))
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -204,7 +204,7 @@ impl RoomStore for Store {
         )
         .bind(user_id)
         .bind(room_id)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(())
     }
@@ -213,7 +213,7 @@ impl RoomStore for Store {
         sqlx::query("DELETE FROM forgotten_rooms WHERE user_id = $1 AND room_id = $2")
             .bind(user_id)
             .bind(room_id)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -235,7 +235,7 @@ impl RoomStore for Store {
         .bind(alias)
         .bind(room_id)
         .bind(creator)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -251,7 +251,7 @@ impl RoomStore for Store {
     async fn delete_alias(&self, alias: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM room_aliases WHERE alias = $1")
             .bind(alias)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected() > 0)
     }

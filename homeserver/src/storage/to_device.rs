@@ -47,7 +47,8 @@ impl ToDeviceStore for Store {
         (user_id, device_id, txn_id): (&str, &str, &str),
         messages: &[ToDeviceMessage],
     ) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writing).await?;
         let fresh = sqlx::query(
             "INSERT INTO to_device_txns (user_id, device_id, txn_id) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
@@ -125,7 +126,8 @@ impl ToDeviceStore for Store {
     }
 
     async fn ack_to_device(&self, user_id: &str, device_id: &str, upto: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writing).await?;
         // Remember how far the stream got before its rows go.
         sqlx::query(
             "INSERT INTO stream_marks (stream, position) \
@@ -153,7 +155,7 @@ impl ToDeviceStore for Store {
         sqlx::query("INSERT INTO device_list_changes (stream_id, user_id) VALUES ($1, $2)")
             .bind(stream_id)
             .bind(user_id)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }

@@ -37,7 +37,7 @@ impl UiaStore for Store {
         .bind(session.user_id.as_deref())
         .bind(serde_json::to_string(&session.completed).expect("strings serialize"))
         .bind(session.created_ts)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(())
     }
@@ -68,7 +68,7 @@ impl UiaStore for Store {
         sqlx::query("UPDATE uia_sessions SET completed = $2 WHERE session_id = $1")
             .bind(session_id)
             .bind(serde_json::to_string(completed).expect("strings serialize"))
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -76,7 +76,7 @@ impl UiaStore for Store {
     async fn delete_uia_session(&self, session_id: &str) -> Result<()> {
         sqlx::query("DELETE FROM uia_sessions WHERE session_id = $1")
             .bind(session_id)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
@@ -84,7 +84,7 @@ impl UiaStore for Store {
     async fn delete_uia_sessions_before(&self, before_ts: i64) -> Result<u64> {
         let done = sqlx::query("DELETE FROM uia_sessions WHERE created_ts < $1")
             .bind(before_ts)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(done.rows_affected())
     }

@@ -52,7 +52,7 @@ impl UserStore for Store {
         .bind(user.password_hash)
         .bind(i64::from(user.is_admin))
         .bind(user.created_ts)
-        .execute(&self.write)
+        .execute(&mut *self.writing().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -78,13 +78,14 @@ impl UserStore for Store {
         sqlx::query("UPDATE users SET password_hash = $2 WHERE user_id = $1")
             .bind(user_id)
             .bind(hash)
-            .execute(&self.write)
+            .execute(&mut *self.writing().await?)
             .await?;
         Ok(())
     }
 
     async fn deactivate_user(&self, user_id: &str) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut writing = self.writing().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writing).await?;
         sqlx::query("UPDATE users SET deactivated = 1, password_hash = NULL WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)

@@ -1,20 +1,38 @@
-//! SQLite's event writer. sqlx runs each SQLite connection on its own worker thread, so
-//! every statement is a thread hand-off; profiling showed those hand-offs dominating sends.
-//! Here an event is one script (all its statements, numbered parameters shared), and the
-//! events waiting at the same moment — from different rooms, since a room has one writer —
-//! go in one transaction: one hand-off and one commit for the lot. If a batch fails, each of
-//! its events is retried alone, so one bad event fails no other — except the events queued
-//! on top of it (naming it in `prev_events`), which cannot be written without it.
+//! SQLite's event writer: a thread of its own with its own connection. Statements are
+//! prepared once and kept, and each step is a plain function call, not a hand-off to
+//! sqlx's worker thread. The events waiting at the same moment (from different rooms,
+//! since a room has one writer) go in one transaction: one commit for the lot. If a batch
+//! fails, each of its events is retried alone, so one bad event fails no other, except the
+//! events queued on top of it (naming it in `prev_events`), which cannot be written without it.
+//!
+//! The thread and the store's sqlx write connection take turns through [`WriteTurn`], so
+//! SQLite keeps one writer at a time without either side sleeping on a busy lock.
 
-use std::collections::{HashSet, VecDeque};
+use std::{
+    collections::{HashSet, VecDeque},
+    path::Path,
+    sync::{Arc, mpsc},
+    time::Duration,
+};
 
-use sqlx::{AnyPool, Row};
-use tokio::sync::{mpsc, oneshot};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::oneshot;
 
 use super::{NewEvent, Persisted, Result, StorageError, search::split_cjk};
 
 /// Most events written in one transaction.
 const MAX_BATCH: usize = 64;
+
+/// The right to write to the SQLite database, shared by the event writer thread and the
+/// store's sqlx write connection. Waiters are served in order.
+pub(super) type WriteTurn = Arc<tokio::sync::Mutex<()>>;
+
+/// Pragmas of every connection that writes. Checkpoints copy each page changed since the
+/// last one once, however often it changed: a longer WAL (40 MB here, against SQLite's 4 MB)
+/// copies hot pages (index tails, FTS segments) far fewer times.
+pub(super) const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864; \
+     PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON;";
 
 /// A [`NewEvent`] that can cross to the writer task.
 #[derive(Debug)]
@@ -81,181 +99,129 @@ impl OwnedEvent {
     }
 }
 
-/// A bind value of a script.
-enum Arg<'a> {
-    Text(Option<&'a str>),
-    Int(Option<i64>),
-}
-
-/// Numbered parameters shared by every statement of a script.
-#[derive(Default)]
-struct Args<'a>(Vec<Arg<'a>>);
-
-impl<'a> Args<'a> {
-    fn text(&mut self, value: Option<&'a str>) -> String {
-        self.0.push(Arg::Text(value));
-        format!("${}", self.0.len())
-    }
-    fn int(&mut self, value: Option<i64>) -> String {
-        self.0.push(Arg::Int(value));
-        format!("${}", self.0.len())
-    }
-}
-
-/// Appends one event's statements, a state event's ending with the `SELECT` of its new
-/// state group. Returns the new delta chain length of a state event.
-fn append_script<'a>(e: &'a OwnedEvent, a: &mut Args<'a>, sql: &mut String) -> Option<i64> {
-    let event_id = a.text(Some(&e.event_id));
-    let room_id = a.text(Some(&e.room_id));
-    let kind = a.text(Some(&e.kind));
-    let state_key = a.text(e.state_key.as_deref());
-    let mut chain_len = None;
-    let state_group = match e.delta {
+/// Writes one event's rows; the caller holds the transaction.
+fn write_one(tx: &rusqlite::Transaction<'_>, e: &OwnedEvent) -> rusqlite::Result<Persisted> {
+    let (state_group, chain_len) = match e.delta {
         Some((prev_group, prev_chain_len)) => {
-            chain_len = Some(prev_chain_len + 1);
-            let (prev, len) = (a.int(prev_group), a.int(chain_len));
-            sql.push_str(&format!(
-                "INSERT INTO state_groups (room_id, prev_group, chain_len) VALUES ({room_id}, {prev}, {len});\n\
-                 INSERT INTO state_group_entries (group_id, type, state_key, event_id) \
-                 VALUES ((SELECT MAX(id) FROM state_groups), {kind}, {state_key}, {event_id});\n"
-            ));
-            "(SELECT MAX(id) FROM state_groups)".to_owned()
+            let chain_len = prev_chain_len + 1;
+            tx.prepare_cached(
+                "INSERT INTO state_groups (room_id, prev_group, chain_len) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![e.room_id, prev_group, chain_len])?;
+            let group = tx.last_insert_rowid();
+            tx.prepare_cached(
+                "INSERT INTO state_group_entries (group_id, type, state_key, event_id) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![group, e.kind, e.state_key, e.event_id])?;
+            (group, Some(chain_len))
         }
-        None => a.int(Some(e.current_group)),
+        None => (e.current_group, None),
     };
-    sql.push_str(&format!(
-        "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, state_group, json, \
-         rel_type, relates_to, contains_url, stream_ordering, replaces_state) \
-         VALUES ({event_id}, {room_id}, {kind}, {state_key}, {}, {}, {}, {state_group}, {}, {}, {}, {}, {}, {});\n",
-        a.text(Some(&e.sender)),
-        a.int(Some(e.origin_server_ts)),
-        a.int(Some(e.depth)),
-        a.text(Some(&e.json)),
-        a.text(e.rel_type.as_deref()),
-        a.text(e.relates_to.as_deref()),
-        a.int(Some(i64::from(e.contains_url))),
-        a.int(Some(e.stream_ordering)),
-        a.text(e.replaces_state.as_deref()),
-    ));
-    if !e.prev_events.is_empty() {
-        let prev: Vec<String> = e.prev_events.iter().map(|p| a.text(Some(p))).collect();
-        sql.push_str(&format!(
-            "DELETE FROM forward_extremities WHERE room_id = {room_id} AND event_id IN ({});\n",
-            prev.join(", ")
-        ));
+    tx.prepare_cached(
+        "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, \
+         state_group, json, rel_type, relates_to, contains_url, stream_ordering, replaces_state) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        e.event_id,
+        e.room_id,
+        e.kind,
+        e.state_key,
+        e.sender,
+        e.origin_server_ts,
+        e.depth,
+        state_group,
+        e.json,
+        e.rel_type,
+        e.relates_to,
+        i64::from(e.contains_url),
+        e.stream_ordering,
+        e.replaces_state,
+    ])?;
+    let mut unlink =
+        tx.prepare_cached("DELETE FROM forward_extremities WHERE room_id = ?1 AND event_id = ?2")?;
+    for prev in &e.prev_events {
+        unlink.execute(params![e.room_id, prev])?;
     }
-    sql.push_str(&format!(
-        "INSERT INTO forward_extremities (room_id, event_id) VALUES ({room_id}, {event_id});\n"
-    ));
+    tx.prepare_cached("INSERT INTO forward_extremities (room_id, event_id) VALUES (?1, ?2)")?
+        .execute(params![e.room_id, e.event_id])?;
     if e.delta.is_some() {
-        let membership = a.text(e.membership.as_deref());
-        sql.push_str(&format!(
+        tx.prepare_cached(
             "INSERT INTO current_state (room_id, type, state_key, event_id, membership) \
-             VALUES ({room_id}, {kind}, {state_key}, {event_id}, {membership}) ON CONFLICT (room_id, type, state_key) \
-             DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership;\n"
-        ));
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (room_id, type, state_key) \
+             DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership",
+        )?
+        .execute(params![
+            e.room_id,
+            e.kind,
+            e.state_key,
+            e.event_id,
+            e.membership
+        ])?;
     }
     if let Some((user_id, device_id, scope, txn_id)) = &e.txn {
-        sql.push_str(&format!(
-            "INSERT INTO event_txns (user_id, device_id, scope, txn_id, event_id) VALUES ({}, {}, {}, {}, {event_id});\n",
-            a.text(Some(user_id)),
-            a.text(Some(device_id)),
-            a.text(Some(scope)),
-            a.text(Some(txn_id)),
-        ));
+        tx.prepare_cached(
+            "INSERT INTO event_txns (user_id, device_id, scope, txn_id, event_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![user_id, device_id, scope, txn_id, e.event_id])?;
     }
     if let Some((key, text)) = &e.search {
-        sql.push_str(&format!(
-            "INSERT INTO event_search (rowid, key, body) \
-             VALUES ((SELECT stream_ordering FROM events WHERE event_id = {event_id}), {}, {});\n",
-            a.text(Some(key)),
-            a.text(Some(text)),
-        ));
+        tx.prepare_cached("INSERT INTO event_search (rowid, key, body) VALUES (?1, ?2, ?3)")?
+            .execute(params![e.stream_ordering, key, text])?;
     }
     if let Some(redacts) = &e.redacts {
-        let target = a.text(Some(redacts));
-        sql.push_str(&format!(
-            "DELETE FROM event_search WHERE rowid = (SELECT stream_ordering FROM events WHERE event_id = {target});\n\
-             UPDATE events SET redacted_by = {event_id} \
-             WHERE event_id = {target} AND room_id = {room_id} AND redacted_by IS NULL;\n"
-        ));
+        tx.prepare_cached(
+            "DELETE FROM event_search \
+             WHERE rowid = (SELECT stream_ordering FROM events WHERE event_id = ?1)",
+        )?
+        .execute(params![redacts])?;
+        tx.prepare_cached(
+            "UPDATE events SET redacted_by = ?1 \
+             WHERE event_id = ?2 AND room_id = ?3 AND redacted_by IS NULL",
+        )?
+        .execute(params![e.event_id, redacts, e.room_id])?;
     }
     if !e.push.is_empty() {
-        let (position, ts) = (
-            a.int(Some(e.stream_ordering)),
-            a.int(Some(e.origin_server_ts)),
-        );
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO event_push_actions (user_id, room_id, event_id, stream_ordering, \
+             thread_id, actions, highlight, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
         for p in &e.push {
-            sql.push_str(&format!(
-                "INSERT INTO event_push_actions (user_id, room_id, event_id, stream_ordering, \
-                 thread_id, actions, highlight, ts) VALUES ({}, {room_id}, {event_id}, {position}, \
-                 {}, {}, {}, {ts});\n",
-                a.text(Some(&p.user_id)),
-                a.text(Some(&p.thread_id)),
-                a.text(Some(&p.actions)),
-                a.int(Some(i64::from(p.highlight))),
-            ));
+            insert.execute(params![
+                p.user_id,
+                e.room_id,
+                e.event_id,
+                e.stream_ordering,
+                p.thread_id,
+                p.actions,
+                i64::from(p.highlight),
+                e.origin_server_ts,
+            ])?;
         }
     }
-    if e.delta.is_some() {
-        // Only a new state group's ID is not known before the write. Every row read back
-        // is a hand-off between threads, so messages read nothing.
-        sql.push_str(&format!(
-            "SELECT state_group FROM events WHERE event_id = {event_id};\n"
-        ));
-    }
-    chain_len
+    Ok(Persisted {
+        stream_ordering: e.stream_ordering,
+        state_group,
+        chain_len,
+    })
 }
 
 /// Writes `events` in one transaction, or none of them.
-async fn write(pool: &AnyPool, events: &[&OwnedEvent]) -> Result<Vec<Persisted>> {
-    let mut args = Args::default();
-    let mut sql = String::from("BEGIN IMMEDIATE;\n");
-    let chain_lens: Vec<Option<i64>> = events
-        .iter()
-        .map(|e| append_script(e, &mut args, &mut sql))
-        .collect();
-    sql.push_str("COMMIT;");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for arg in args.0 {
-        query = match arg {
-            Arg::Text(value) => query.bind(value),
-            Arg::Int(value) => query.bind(value),
-        };
-    }
-    let mut conn = pool.acquire().await?;
-    let rows = match query.fetch_all(&mut *conn).await {
-        Ok(rows) => rows,
-        Err(err) => {
-            // Leave the writer connection clean for the next batch.
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            return Err(err.into());
-        }
-    };
-    let mut groups = rows.iter().map(|row| row.get::<i64, _>(0));
+fn write(
+    conn: &mut Connection,
+    turn: &WriteTurn,
+    events: &[&OwnedEvent],
+) -> Result<Vec<Persisted>> {
+    let _turn = turn.blocking_lock();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let persisted = events
         .iter()
-        .zip(chain_lens)
-        .map(|(e, chain_len)| {
-            let state_group = match chain_len {
-                Some(_) => groups.next(),
-                None => Some(e.current_group),
-            };
-            Some(Persisted {
-                stream_ordering: e.stream_ordering,
-                state_group: state_group?,
-                chain_len,
-            })
-        })
-        .collect::<Option<Vec<_>>>();
-    match persisted {
-        Some(persisted) if groups.next().is_none() => Ok(persisted),
-        _ => Err(StorageError::Corrupt(format!(
-            "wrote {} events, read back {} state groups",
-            events.len(),
-            rows.len()
-        ))),
-    }
+        .map(|e| write_one(&tx, e))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    tx.commit()?;
+    Ok(persisted)
 }
 
 struct Job {
@@ -263,17 +229,25 @@ struct Job {
     done: oneshot::Sender<Result<Persisted>>,
 }
 
-/// Handle to the writer task of one SQLite database.
+/// Handle to the writer thread of one SQLite database.
 #[derive(Clone, Debug)]
 pub(super) struct EventWriter {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl EventWriter {
-    pub(super) fn spawn(pool: AnyPool) -> Self {
-        let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, queue));
-        Self { jobs }
+    /// Opens the writer's connection to the (already migrated) database at `path` and
+    /// starts its thread.
+    pub(super) fn spawn(path: &Path, turn: WriteTurn) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(WRITER_PRAGMAS)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(32);
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, turn, queue))?;
+        Ok(Self { jobs })
     }
 
     /// Queues an event; the receiver answers once its batch committed (or failed).
@@ -324,16 +298,15 @@ impl Failed {
     /// Answers `job` with `result`, remembering the event if it failed and no event of
     /// that ID was stored before (events built on that one are fine). An aborted event
     /// was never tried, so it needs no look.
-    async fn answer(&mut self, pool: &AnyPool, job: Job, result: Result<Persisted>) {
+    fn answer(&mut self, conn: &Connection, job: Job, result: Result<Persisted>) {
         match &result {
             Ok(_) => {}
             Err(StorageError::Aborted) => self.add(&job.event.event_id),
             Err(_) => {
-                let stored = sqlx::query("SELECT 1 FROM events WHERE event_id = $1")
-                    .bind(&job.event.event_id)
-                    .fetch_optional(pool)
-                    .await;
-                if !matches!(stored, Ok(Some(_))) {
+                let stored = conn
+                    .prepare_cached("SELECT 1 FROM events WHERE event_id = ?1")
+                    .and_then(|mut s| s.query_row([&job.event.event_id], |_| Ok(())).optional());
+                if !matches!(stored, Ok(Some(()))) {
                     self.add(&job.event.event_id);
                 }
             }
@@ -342,9 +315,9 @@ impl Failed {
     }
 }
 
-async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Job>) {
+fn run(mut conn: Connection, turn: WriteTurn, queue: mpsc::Receiver<Job>) {
     let mut failed = Failed::default();
-    while let Some(first) = queue.recv().await {
+    while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -355,7 +328,7 @@ async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Job>) {
         let mut writable = Vec::with_capacity(batch.len());
         for job in batch {
             if failed.builds_on_one(&job.event) {
-                failed.answer(&pool, job, Err(StorageError::Aborted)).await;
+                failed.answer(&conn, job, Err(StorageError::Aborted));
             } else {
                 writable.push(job);
             }
@@ -364,7 +337,7 @@ async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Job>) {
             continue;
         }
         let events: Vec<&OwnedEvent> = writable.iter().map(|job| &job.event).collect();
-        match write(&pool, &events).await {
+        match write(&mut conn, &turn, &events) {
             Ok(persisted) => {
                 for (job, persisted) in writable.into_iter().zip(persisted) {
                     let _ = job.done.send(Ok(persisted));
@@ -372,7 +345,7 @@ async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Job>) {
             }
             Err(err) if writable.len() == 1 => {
                 let job = writable.pop().expect("one job");
-                failed.answer(&pool, job, Err(err)).await;
+                failed.answer(&conn, job, Err(err));
             }
             Err(_) => {
                 // Isolate the failure: each event alone.
@@ -380,9 +353,9 @@ async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Job>) {
                     let result = if failed.builds_on_one(&job.event) {
                         Err(StorageError::Aborted)
                     } else {
-                        write(&pool, &[&job.event]).await.map(|mut p| p.remove(0))
+                        write(&mut conn, &turn, &[&job.event]).map(|mut p| p.remove(0))
                     };
-                    failed.answer(&pool, job, result).await;
+                    failed.answer(&conn, job, result);
                 }
             }
         }
