@@ -10,6 +10,7 @@
 #![allow(async_fn_in_trait)]
 
 mod account_data;
+mod checkpointer;
 mod devices;
 mod events;
 mod media;
@@ -113,6 +114,8 @@ pub struct Store {
     writer: Option<writer::EventWriter>,
     /// SQLite: the turn `write` takes from the event writer (`None` on PostgreSQL).
     turn: Option<writer::WriteTurn>,
+    /// SQLite's WAL checkpoints (`None` on PostgreSQL).
+    _checkpointer: Option<checkpointer::Checkpointer>,
 }
 
 /// The write connection, holding SQLite's write turn while it is used.
@@ -138,34 +141,29 @@ impl Store {
     /// Opens (creating if needed) the database at `url` and runs pending migrations.
     pub async fn open(url: &str, max_connections: u32) -> Result<Self> {
         sqlx::any::install_default_drivers();
-        let store = if let Some(path) = url.strip_prefix("sqlite:") {
+        if let Some(path) = url.strip_prefix("sqlite:") {
             let path = path.trim_start_matches("//");
-            let path = path.split('?').next().unwrap_or(path);
-            let mut store = Self::open_sqlite(path, max_connections).await?;
-            store.migrate().await?;
-            let turn = writer::WriteTurn::default();
-            store.writer = Some(writer::EventWriter::spawn(Path::new(path), turn.clone())?);
-            store.turn = Some(turn);
-            return Ok(store);
-        } else {
-            let pool = AnyPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await?;
-            Self {
-                backend: Backend::Postgres,
-                read: pool.clone(),
-                write: pool,
-                writer: None,
-                turn: None,
-            }
+            return Self::open_sqlite(path.split('?').next().unwrap_or(path), max_connections)
+                .await;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        let store = Self {
+            backend: Backend::Postgres,
+            read: pool.clone(),
+            write: pool,
+            writer: None,
+            turn: None,
+            _checkpointer: None,
         };
         store.migrate().await?;
         Ok(store)
     }
 
-    /// Opens the sqlx pools; the event writer starts once the schema is migrated.
+    /// Opens the sqlx pools, migrates, then starts the event writer and the checkpointer.
     async fn open_sqlite(path: &str, max_connections: u32) -> Result<Self> {
         if let Some(dir) = Path::new(path).parent()
             && !dir.as_os_str().is_empty()
@@ -195,13 +193,23 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Self {
+        let mut store = Self {
             backend: Backend::Sqlite,
             read,
             write,
             writer: None,
             turn: None,
-        })
+            _checkpointer: None,
+        };
+        store.migrate().await?;
+        let turn = writer::WriteTurn::default();
+        store.writer = Some(writer::EventWriter::spawn(Path::new(path), turn.clone())?);
+        store._checkpointer = Some(checkpointer::Checkpointer::spawn(
+            Path::new(path),
+            turn.clone(),
+        )?);
+        store.turn = Some(turn);
+        Ok(store)
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -27,11 +27,10 @@ const MAX_BATCH: usize = 64;
 /// store's sqlx write connection. Waiters are served in order.
 pub(super) type WriteTurn = Arc<tokio::sync::Mutex<()>>;
 
-/// Pragmas of every connection that writes. Checkpoints copy each page changed since the
-/// last one once, however often it changed: a longer WAL (40 MB here, against SQLite's 4 MB)
-/// copies hot pages (index tails, FTS segments) far fewer times.
+/// Pragmas of every connection that writes. Neither checkpoints: the checkpointer thread
+/// does, off the write path (`checkpointer.rs`).
 pub(super) const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864; \
+     PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864; \
      PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON;";
 
 /// A [`NewEvent`] that can cross to the writer task.
