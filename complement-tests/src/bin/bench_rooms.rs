@@ -53,17 +53,19 @@ async fn send_many(
     latencies
 }
 
-/// Like [`send_many`] but paced: one message every `interval`, each latency counted from
-/// when it was due, so a slow answer delays nothing it should not (no coordinated omission).
+/// Like [`send_many`] but paced: one message every `interval` from `first`, each latency
+/// counted from when it was due, so a slow answer delays nothing it should not (no
+/// coordinated omission).
 async fn send_paced(
     client: Client,
     room: String,
     count: usize,
     tag: usize,
+    first: tokio::time::Instant,
     interval: Duration,
 ) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(count);
-    let mut ticker = tokio::time::interval(interval);
+    let mut ticker = tokio::time::interval_at(first, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     for i in 0..count {
         let due = ticker.tick().await;
@@ -205,15 +207,21 @@ async fn main() {
     let send_cpu = cpu.per_op(&hs, sent);
 
     // Latency under the target load: the same 20 senders paced to 2,000 events/s in all.
+    // Senders start spread over one interval, as independent clients would be: started
+    // together, all 20 would send at the same instant every 10 ms, a burst that measures
+    // queueing behind each other rather than the load.
     let mut tasks = Vec::new();
+    let interval = Duration::from_micros(1_000_000 * SENDERS as u64 / PACED_RATE);
+    let start = tokio::time::Instant::now();
     for (i, user) in users.iter().enumerate() {
         let room = rooms[i % ROOMS].clone();
-        let interval = Duration::from_micros(1_000_000 * SENDERS as u64 / PACED_RATE);
+        let first = start + interval * i as u32 / SENDERS as u32;
         tasks.push(tokio::spawn(send_paced(
             user.clone(),
             room,
             SENDS_PER_SENDER,
             i,
+            first,
             interval,
         )));
     }
