@@ -792,12 +792,20 @@ impl Store {
             e.push,
         )
         .await?;
-        for prev in e.prev_events {
-            sqlx::query("DELETE FROM forward_extremities WHERE room_id = $1 AND event_id = $2")
-                .bind(e.room_id)
-                .bind(prev)
-                .execute(&mut *tx)
-                .await?;
+        if !e.prev_events.is_empty() {
+            // One statement for all: each is a round trip to PostgreSQL otherwise.
+            let params: Vec<String> = (2..e.prev_events.len() + 2)
+                .map(|i| format!("${i}"))
+                .collect();
+            let sql = format!(
+                "DELETE FROM forward_extremities WHERE room_id = $1 AND event_id IN ({})",
+                params.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(e.room_id);
+            for prev in e.prev_events {
+                query = query.bind(prev);
+            }
+            query.execute(&mut *tx).await?;
         }
         sqlx::query("INSERT INTO forward_extremities (room_id, event_id) VALUES ($1, $2)")
             .bind(e.room_id)

@@ -63,21 +63,39 @@ pub(super) async fn insert(
     ts: i64,
     actions: &[PushActions],
 ) -> Result<()> {
-    for a in actions {
-        sqlx::query(
+    // One statement for all the users: each is a round trip to PostgreSQL otherwise.
+    // Chunks keep it within both engines' parameter limits.
+    for chunk in actions.chunks(100) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let n = 4 + i * 4;
+                format!(
+                    "(${}, $1, $2, $3, ${}, ${}, ${}, $4)",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO event_push_actions (user_id, room_id, event_id, stream_ordering, thread_id, \
-             actions, highlight, ts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&a.user_id)
-        .bind(room_id)
-        .bind(event_id)
-        .bind(stream_ordering)
-        .bind(&a.thread_id)
-        .bind(&a.actions)
-        .bind(i64::from(a.highlight))
-        .bind(ts)
-        .execute(&mut **tx)
-        .await?;
+             actions, highlight, ts) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(room_id)
+            .bind(event_id)
+            .bind(stream_ordering)
+            .bind(ts);
+        for a in chunk {
+            query = query
+                .bind(&a.user_id)
+                .bind(&a.thread_id)
+                .bind(&a.actions)
+                .bind(i64::from(a.highlight));
+        }
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }
