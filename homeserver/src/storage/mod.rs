@@ -3,7 +3,9 @@
 //! SQL text shared by SQLite and PostgreSQL is written once in the domain files (both accept
 //! `$N` placeholders, `ON CONFLICT`, `RETURNING`); real dialect differences, when a domain needs
 //! them, go through [`Backend`]. Schemas are migrated per backend from `migrations/{sqlite,postgres}`
-//! with the same numbering. SQLite runs in WAL mode with a single writer connection.
+//! with the same numbering. SQLite runs in WAL mode; its events are written by a thread of
+//! their own on `rusqlite` (`writer.rs`), every other write by one sqlx connection, taking
+//! turns ([`Store::writing`]), and WAL checkpoints run off the write path (`checkpointer.rs`).
 
 // The traits are implemented on the concrete `Store` and called through it, so the
 // compiler sees every future's real type (and its `Send`-ness).
