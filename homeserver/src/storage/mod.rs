@@ -5,7 +5,7 @@
 //! them, go through [`Backend`]. Schemas are migrated per backend from `migrations/{sqlite,postgres}`
 //! with the same numbering. SQLite runs in WAL mode; its events are written by a thread of
 //! their own on `rusqlite` (`writer.rs`), every other write by one sqlx connection, taking
-//! turns ([`Store::writing`]), and WAL checkpoints run off the write path (`checkpointer.rs`).
+//! turns (`Store::writing`), and WAL checkpoints run off the write path (`checkpointer.rs`).
 
 // The traits are implemented on the concrete `Store` and called through it, so the
 // compiler sees every future's real type (and its `Send`-ness).
