@@ -307,6 +307,26 @@ pub(super) fn stored_event(row: &AnyRow) -> StoredEvent {
     }
 }
 
+/// Statements both event writers run: sqlx in `write_event` below, rusqlite in writer.rs.
+/// Their `$N` parameters first appear in order, which is how SQLite numbers named
+/// parameters, so rusqlite binds them by position as sqlx does.
+pub(super) const INSERT_EVENT: &str = "INSERT INTO events (event_id, room_id, type, state_key, \
+     sender, origin_server_ts, depth, state_group, json, rel_type, relates_to, contains_url, \
+     stream_ordering, replaces_state) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+pub(super) const INSERT_STATE_ENTRY: &str =
+    "INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES ($1, $2, $3, $4)";
+pub(super) const INSERT_EXTREMITY: &str =
+    "INSERT INTO forward_extremities (room_id, event_id) VALUES ($1, $2)";
+pub(super) const UPSERT_CURRENT_STATE: &str = "INSERT INTO current_state \
+     (room_id, type, state_key, event_id, membership) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (room_id, type, state_key) \
+     DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership";
+pub(super) const INSERT_TXN: &str = "INSERT INTO event_txns \
+     (user_id, device_id, scope, txn_id, event_id) VALUES ($1, $2, $3, $4, $5)";
+pub(super) const MARK_REDACTED: &str = "UPDATE events SET redacted_by = $1 \
+     WHERE event_id = $2 AND room_id = $3 AND redacted_by IS NULL";
+
 async fn insert_state_group(
     tx: &mut Transaction<'_, Any>,
     room_id: &str,
@@ -335,7 +355,7 @@ async fn insert_state_group(
         vec![entry]
     };
     for ((kind, state_key), event_id) in entries {
-        sqlx::query("INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES ($1, $2, $3, $4)")
+        sqlx::query(INSERT_STATE_ENTRY)
             .bind(group)
             .bind(kind)
             .bind(state_key)
@@ -355,9 +375,9 @@ impl EventStore for Store {
         // SQLite's batching writer (see writer.rs); new rooms and snapshots take the path below.
         if e.new_room.is_none()
             && !snapshot_due
-            && let Some(writer) = &self.writer
+            && let Some(sqlite) = &self.sqlite
         {
-            return writer.queue(e).map(QueuedEvent::Queued);
+            return sqlite.events.queue(e).map(QueuedEvent::Queued);
         }
         Ok(QueuedEvent::Written(self.write_event(e).await))
     }
@@ -757,29 +777,24 @@ impl Store {
             }
             None => (e.current_group, None),
         };
-        let row = sqlx::query(
-            "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, \
-             state_group, json, rel_type, relates_to, contains_url, stream_ordering, replaces_state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             RETURNING stream_ordering",
-        )
-        .bind(e.event_id)
-        .bind(e.room_id)
-        .bind(e.kind)
-        .bind(e.state_key)
-        .bind(e.sender)
-        .bind(e.origin_server_ts)
-        .bind(e.depth)
-        .bind(state_group)
-        .bind(e.json)
-        .bind(e.rel_type)
-        .bind(e.relates_to)
-        .bind(i64::from(e.contains_url))
-        .bind(e.stream_ordering)
-        .bind(e.replaces_state)
-        .fetch_one(&mut *tx)
-        .await?;
-        let stream_ordering: i64 = row.get(0);
+        sqlx::query(INSERT_EVENT)
+            .bind(e.event_id)
+            .bind(e.room_id)
+            .bind(e.kind)
+            .bind(e.state_key)
+            .bind(e.sender)
+            .bind(e.origin_server_ts)
+            .bind(e.depth)
+            .bind(state_group)
+            .bind(e.json)
+            .bind(e.rel_type)
+            .bind(e.relates_to)
+            .bind(i64::from(e.contains_url))
+            .bind(e.stream_ordering)
+            .bind(e.replaces_state)
+            .execute(&mut *tx)
+            .await?;
+        let stream_ordering = e.stream_ordering;
         if let Some((key, text)) = e.search {
             super::search::index(&mut tx, self.backend, stream_ordering, key, text).await?;
         }
@@ -807,40 +822,34 @@ impl Store {
             }
             query.execute(&mut *tx).await?;
         }
-        sqlx::query("INSERT INTO forward_extremities (room_id, event_id) VALUES ($1, $2)")
+        sqlx::query(INSERT_EXTREMITY)
             .bind(e.room_id)
             .bind(e.event_id)
             .execute(&mut *tx)
             .await?;
         if let (Some(state_key), Some(_)) = (e.state_key, &e.state) {
-            sqlx::query(
-                "INSERT INTO current_state (room_id, type, state_key, event_id, membership) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (room_id, type, state_key) DO UPDATE \
-                 SET event_id = excluded.event_id, membership = excluded.membership",
-            )
-            .bind(e.room_id)
-            .bind(e.kind)
-            .bind(state_key)
-            .bind(e.event_id)
-            .bind(e.membership)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(UPSERT_CURRENT_STATE)
+                .bind(e.room_id)
+                .bind(e.kind)
+                .bind(state_key)
+                .bind(e.event_id)
+                .bind(e.membership)
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some(txn) = e.txn {
-            sqlx::query(
-                "INSERT INTO event_txns (user_id, device_id, scope, txn_id, event_id) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(txn.user_id)
-            .bind(txn.device_id)
-            .bind(txn.scope)
-            .bind(txn.txn_id)
-            .bind(e.event_id)
+            sqlx::query(INSERT_TXN)
+                .bind(txn.user_id)
+                .bind(txn.device_id)
+                .bind(txn.scope)
+                .bind(txn.txn_id)
+                .bind(e.event_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(redacts) = e.redacts {
             super::search::unindex(&mut tx, self.backend, redacts).await?;
-            sqlx::query("UPDATE events SET redacted_by = $1 WHERE event_id = $2 AND room_id = $3 AND redacted_by IS NULL")
+            sqlx::query(MARK_REDACTED)
                 .bind(e.event_id)
                 .bind(redacts)
                 .bind(e.room_id)

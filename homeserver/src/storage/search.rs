@@ -104,6 +104,12 @@ fn match_expression(term: &str) -> Option<String> {
     (!phrases.is_empty()).then(|| phrases.join(" "))
 }
 
+/// SQLite's statements to index an event's text and to remove a redacted event from the
+/// index (also run by SQLite's event writer, writer.rs).
+pub(super) const SQLITE_INDEX: &str =
+    "INSERT INTO event_search (rowid, key, body) VALUES ($1, $2, $3)";
+pub(super) const SQLITE_UNINDEX: &str = "DELETE FROM event_search WHERE rowid = (SELECT stream_ordering FROM events WHERE event_id = $1)";
+
 /// Adds an event's searchable text to the index (inside the event's transaction).
 pub async fn index(
     tx: &mut Transaction<'_, Any>,
@@ -114,7 +120,7 @@ pub async fn index(
 ) -> Result<()> {
     let text = split_cjk(text);
     let sql = match backend {
-        Backend::Sqlite => "INSERT INTO event_search (rowid, key, body) VALUES ($1, $2, $3)",
+        Backend::Sqlite => SQLITE_INDEX,
         Backend::Postgres => {
             "INSERT INTO event_search (stream_ordering, key, vector) VALUES ($1, $2, to_tsvector('simple', $3))"
         }
@@ -135,9 +141,7 @@ pub async fn unindex(
     event_id: &str,
 ) -> Result<()> {
     let sql = match backend {
-        Backend::Sqlite => {
-            "DELETE FROM event_search WHERE rowid = (SELECT stream_ordering FROM events WHERE event_id = $1)"
-        }
+        Backend::Sqlite => SQLITE_UNINDEX,
         Backend::Postgres => {
             "DELETE FROM event_search WHERE stream_ordering = (SELECT stream_ordering FROM events WHERE event_id = $1)"
         }

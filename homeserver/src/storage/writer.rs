@@ -18,7 +18,14 @@ use std::{
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use super::{NewEvent, Persisted, Result, StorageError, search::split_cjk};
+use super::{
+    NewEvent, Persisted, Result, StorageError,
+    events::{
+        INSERT_EVENT, INSERT_EXTREMITY, INSERT_STATE_ENTRY, INSERT_TXN, MARK_REDACTED,
+        UPSERT_CURRENT_STATE,
+    },
+    search::{SQLITE_INDEX, SQLITE_UNINDEX, split_cjk},
+};
 
 /// Most events written in one transaction.
 const MAX_BATCH: usize = 64;
@@ -108,21 +115,17 @@ fn write_one(tx: &rusqlite::Transaction<'_>, e: &OwnedEvent) -> rusqlite::Result
             )?
             .execute(params![e.room_id, prev_group, chain_len])?;
             let group = tx.last_insert_rowid();
-            tx.prepare_cached(
-                "INSERT INTO state_group_entries (group_id, type, state_key, event_id) \
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![group, e.kind, e.state_key, e.event_id])?;
+            tx.prepare_cached(INSERT_STATE_ENTRY)?.execute(params![
+                group,
+                e.kind,
+                e.state_key,
+                e.event_id
+            ])?;
             (group, Some(chain_len))
         }
         None => (e.current_group, None),
     };
-    tx.prepare_cached(
-        "INSERT INTO events (event_id, room_id, type, state_key, sender, origin_server_ts, depth, \
-         state_group, json, rel_type, relates_to, contains_url, stream_ordering, replaces_state) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
+    tx.prepare_cached(INSERT_EVENT)?.execute(params![
         e.event_id,
         e.room_id,
         e.kind,
@@ -143,15 +146,10 @@ fn write_one(tx: &rusqlite::Transaction<'_>, e: &OwnedEvent) -> rusqlite::Result
     for prev in &e.prev_events {
         unlink.execute(params![e.room_id, prev])?;
     }
-    tx.prepare_cached("INSERT INTO forward_extremities (room_id, event_id) VALUES (?1, ?2)")?
+    tx.prepare_cached(INSERT_EXTREMITY)?
         .execute(params![e.room_id, e.event_id])?;
     if e.delta.is_some() {
-        tx.prepare_cached(
-            "INSERT INTO current_state (room_id, type, state_key, event_id, membership) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (room_id, type, state_key) \
-             DO UPDATE SET event_id = excluded.event_id, membership = excluded.membership",
-        )?
-        .execute(params![
+        tx.prepare_cached(UPSERT_CURRENT_STATE)?.execute(params![
             e.room_id,
             e.kind,
             e.state_key,
@@ -160,27 +158,18 @@ fn write_one(tx: &rusqlite::Transaction<'_>, e: &OwnedEvent) -> rusqlite::Result
         ])?;
     }
     if let Some((user_id, device_id, scope, txn_id)) = &e.txn {
-        tx.prepare_cached(
-            "INSERT INTO event_txns (user_id, device_id, scope, txn_id, event_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![user_id, device_id, scope, txn_id, e.event_id])?;
+        tx.prepare_cached(INSERT_TXN)?
+            .execute(params![user_id, device_id, scope, txn_id, e.event_id])?;
     }
     if let Some((key, text)) = &e.search {
-        tx.prepare_cached("INSERT INTO event_search (rowid, key, body) VALUES (?1, ?2, ?3)")?
+        tx.prepare_cached(SQLITE_INDEX)?
             .execute(params![e.stream_ordering, key, text])?;
     }
     if let Some(redacts) = &e.redacts {
-        tx.prepare_cached(
-            "DELETE FROM event_search \
-             WHERE rowid = (SELECT stream_ordering FROM events WHERE event_id = ?1)",
-        )?
-        .execute(params![redacts])?;
-        tx.prepare_cached(
-            "UPDATE events SET redacted_by = ?1 \
-             WHERE event_id = ?2 AND room_id = ?3 AND redacted_by IS NULL",
-        )?
-        .execute(params![e.event_id, redacts, e.room_id])?;
+        tx.prepare_cached(SQLITE_UNINDEX)?
+            .execute(params![redacts])?;
+        tx.prepare_cached(MARK_REDACTED)?
+            .execute(params![e.event_id, redacts, e.room_id])?;
     }
     if !e.push.is_empty() {
         let mut insert = tx.prepare_cached(
