@@ -33,10 +33,10 @@ pub(super) struct Checkpointer {
     _alive: mpsc::Sender<()>,
 }
 
-/// Runs one checkpoint of `mode`: `(busy, pages in the WAL, pages copied back)`.
-fn run(conn: &Connection, mode: &str) -> rusqlite::Result<(bool, i64, i64)> {
+/// Runs one checkpoint of `mode`: `(pages in the WAL, pages copied back)`.
+fn run(conn: &Connection, mode: &str) -> rusqlite::Result<(i64, i64)> {
     conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
-        Ok((row.get::<_, i64>(0)? != 0, row.get(1)?, row.get(2)?))
+        Ok((row.get(1)?, row.get(2)?))
     })
 }
 
@@ -44,7 +44,7 @@ fn run(conn: &Connection, mode: &str) -> rusqlite::Result<(bool, i64, i64)> {
 fn checkpoint(conn: &Connection, turn: &WriteTurn) -> rusqlite::Result<()> {
     let mut log = 0;
     for _ in 0..4 {
-        let (_, pages, copied) = run(conn, "PASSIVE")?;
+        let (pages, copied) = run(conn, "PASSIVE")?;
         log = pages;
         if pages - copied <= CATCH_UP {
             break;

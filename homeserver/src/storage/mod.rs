@@ -112,12 +112,18 @@ pub struct Store {
     read: AnyPool,
     /// Write queries. On SQLite a single connection, so writers queue instead of failing busy.
     write: AnyPool,
-    /// SQLite's batching event writer (`None` on PostgreSQL).
-    writer: Option<writer::EventWriter>,
-    /// SQLite: the turn `write` takes from the event writer (`None` on PostgreSQL).
-    turn: Option<writer::WriteTurn>,
-    /// SQLite's WAL checkpoints (`None` on PostgreSQL).
-    _checkpointer: Option<checkpointer::Checkpointer>,
+    /// SQLite's threads that write beside `write` (`None` on PostgreSQL).
+    sqlite: Option<SqliteWriters>,
+}
+
+/// What SQLite writes with beside the `write` pool, all started once the schema is migrated.
+#[derive(Clone, Debug)]
+struct SqliteWriters {
+    /// The batching event writer.
+    events: writer::EventWriter,
+    /// The turn the event writer, the checkpointer and `write` take.
+    turn: writer::WriteTurn,
+    _checkpointer: checkpointer::Checkpointer,
 }
 
 /// The write connection, holding SQLite's write turn while it is used.
@@ -157,9 +163,7 @@ impl Store {
             backend: Backend::Postgres,
             read: pool.clone(),
             write: pool,
-            writer: None,
-            turn: None,
-            _checkpointer: None,
+            sqlite: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -199,18 +203,15 @@ impl Store {
             backend: Backend::Sqlite,
             read,
             write,
-            writer: None,
-            turn: None,
-            _checkpointer: None,
+            sqlite: None,
         };
         store.migrate().await?;
         let turn = writer::WriteTurn::default();
-        store.writer = Some(writer::EventWriter::spawn(Path::new(path), turn.clone())?);
-        store._checkpointer = Some(checkpointer::Checkpointer::spawn(
-            Path::new(path),
-            turn.clone(),
-        )?);
-        store.turn = Some(turn);
+        store.sqlite = Some(SqliteWriters {
+            events: writer::EventWriter::spawn(Path::new(path), turn.clone())?,
+            _checkpointer: checkpointer::Checkpointer::spawn(Path::new(path), turn.clone())?,
+            turn,
+        });
         Ok(store)
     }
 
@@ -224,8 +225,8 @@ impl Store {
 
     /// The connection to write with: on SQLite it waits for its turn with the event writer.
     async fn writing(&self) -> Result<Writing> {
-        let turn = match &self.turn {
-            Some(turn) => Some(turn.clone().lock_owned().await),
+        let turn = match &self.sqlite {
+            Some(sqlite) => Some(sqlite.turn.clone().lock_owned().await),
             None => None,
         };
         Ok(Writing {
