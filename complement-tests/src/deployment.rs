@@ -54,6 +54,29 @@ pub fn cpu_time_of(pid: u32) -> Option<std::time::Duration> {
     Some(std::time::Duration::from_millis(ticks * 10))
 }
 
+/// CPU time the server and this program use from `start` on, for benchmarks.
+pub struct CpuMeter {
+    server: std::time::Duration,
+    client: std::time::Duration,
+}
+
+impl CpuMeter {
+    pub fn start(hs: &Homeserver) -> Self {
+        Self {
+            server: hs.cpu_time().unwrap_or_default(),
+            client: cpu_time_of(std::process::id()).unwrap_or_default(),
+        }
+    }
+
+    /// CPU microseconds per operation since `start`, server and client.
+    pub fn per_op(&self, hs: &Homeserver, ops: usize) -> (f64, f64) {
+        let server = hs.cpu_time().unwrap_or_default() - self.server;
+        let client = cpu_time_of(std::process::id()).unwrap_or_default() - self.client;
+        let us = |d: std::time::Duration| d.as_secs_f64() * 1e6 / ops.max(1) as f64;
+        (us(server), us(client))
+    }
+}
+
 /// Per-server settings a test may change; everything else is Hearth's default.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {

@@ -6,7 +6,9 @@ mod deployment;
 mod ws;
 
 pub use client::{Client, RawResponse};
-pub use deployment::{Deployment, Homeserver, ServerOptions, cpu_time_of, hearth_binary, rss_of};
+pub use deployment::{
+    CpuMeter, Deployment, Homeserver, ServerOptions, cpu_time_of, hearth_binary, rss_of,
+};
 pub use serde_json::{Value, json};
 pub use ws::{WS_PATH, WsClient, WsEnd};
 

@@ -19,10 +19,13 @@ use crate::{
 pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         let mut level = config.logging.level.clone();
-        // ruma's auth checks narrate every event at INFO: that is debugging detail, and
-        // formatting it costs more than the check. An explicit setting still wins.
-        if !level.contains("ruma_state_res") {
-            level.push_str(",ruma_state_res=warn");
+        // ruma's auth checks narrate every event at INFO, and its push rule flattening opens
+        // an INFO span per JSON field: debugging detail whose formatting costs more than the
+        // work. An explicit setting still wins.
+        for quiet in ["ruma_state_res", "ruma_common"] {
+            if !level.contains(quiet) {
+                level.push_str(&format!(",{quiet}=warn"));
+            }
         }
         tracing_subscriber::EnvFilter::new(level)
     });

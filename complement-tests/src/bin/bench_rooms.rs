@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use complement_tests::{Client, Homeserver, ServerOptions, cpu_time_of, json};
+use complement_tests::{Client, CpuMeter, Homeserver, ServerOptions, json};
 
 const SENDERS: usize = 20;
 const ROOMS: usize = 10;
@@ -91,29 +91,6 @@ async fn whoami_many(client: Client, count: usize) -> Vec<Duration> {
         latencies.push(start.elapsed());
     }
     latencies
-}
-
-/// CPU time used by the server and by this program while `phase` runs.
-struct CpuMeter {
-    server: Duration,
-    client: Duration,
-}
-
-impl CpuMeter {
-    fn start(hs: &Homeserver) -> Self {
-        Self {
-            server: hs.cpu_time().unwrap_or_default(),
-            client: cpu_time_of(std::process::id()).unwrap_or_default(),
-        }
-    }
-
-    /// CPU microseconds per operation, server and client.
-    fn per_op(&self, hs: &Homeserver, ops: usize) -> (f64, f64) {
-        let server = hs.cpu_time().unwrap_or_default() - self.server;
-        let client = cpu_time_of(std::process::id()).unwrap_or_default() - self.client;
-        let us = |d: Duration| d.as_secs_f64() * 1e6 / ops as f64;
-        (us(server), us(client))
-    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 //! Load program for the sync engine: U users in R rooms (each user in one room, U/R per
 //! room), every user syncing by long-poll or WebSocket, N messages sent with concurrency C.
-//! Prints send throughput, delivery latency from send to every other member, undelivered
-//! count and server RSS; then the initial sync of a user in 500 rooms, and server RSS with
+//! Prints send throughput, delivery latency from send to every other member (from the moment
+//! the send request left, and from the moment its 200 came back), undelivered count, CPU per
+//! message and server RSS; then the initial sync of a user in 500 rooms, and server RSS with
 //! many idle long-polls.
 //!
 //!   cargo build --release --bins -p hearth -p complement-tests
@@ -20,7 +21,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use complement_tests::{Client, Homeserver, ServerOptions, Value, WsClient, json};
+use complement_tests::{Client, CpuMeter, Homeserver, ServerOptions, Value, WsClient, json};
 
 struct Args {
     ws: bool,
@@ -116,6 +117,7 @@ fn message_ids(body: &Value, me: &str) -> Vec<usize> {
     ids
 }
 
+/// When each message's send request left.
 type Sent = Arc<Mutex<HashMap<usize, Instant>>>;
 
 /// Percent-encodes JSON for a query string.
@@ -136,6 +138,8 @@ const FILTER: &str = r#"{"room":{"timeline":{"limit":100}}}"#;
 #[derive(Default)]
 struct Tally {
     latencies: Mutex<Vec<Duration>>,
+    /// Each delivery: message and arrival, to compare with the send's completion afterwards.
+    arrivals: Mutex<Vec<(usize, Instant)>>,
     /// Messages delivered.
     received: AtomicUsize,
     /// Sync responses (or frames), and those that carried messages.
@@ -162,9 +166,11 @@ async fn receive(
         }
         let sent = sent.lock().unwrap();
         let mut lat = tally.latencies.lock().unwrap();
+        let mut arrivals = tally.arrivals.lock().unwrap();
         for id in ids {
             if let Some(at) = sent.get(&id) {
                 lat.push(now.duration_since(*at));
+                arrivals.push((id, now));
                 tally.received.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -264,11 +270,13 @@ async fn main() {
 
     let next = Arc::new(AtomicUsize::new(0));
     let send_latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let done: Sent = Arc::default();
+    let cpu = CpuMeter::start(&hs);
     let start = Instant::now();
     let mut senders = Vec::new();
     for _ in 0..a.concurrency {
         let (users, rooms, sent, next) = (users.clone(), rooms.clone(), sent.clone(), next.clone());
-        let send_latencies = send_latencies.clone();
+        let (send_latencies, done) = (send_latencies.clone(), done.clone());
         let (n, r) = (a.messages, a.rooms);
         senders.push(tokio::spawn(async move {
             loop {
@@ -288,6 +296,7 @@ async fn main() {
                 .await
                 .must_ok();
                 send_latencies.lock().unwrap().push(at.elapsed());
+                done.lock().unwrap().insert(id, Instant::now());
             }
         }));
     }
@@ -302,6 +311,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let rss_after = hs.rss_bytes();
+    let (server_cpu, client_cpu) = cpu.per_op(&hs, a.messages);
     stop.store(1, Ordering::Relaxed);
     for r in receivers {
         let _ = r.await;
@@ -314,6 +324,18 @@ async fn main() {
     );
     percentiles("send latency", send_latencies.lock().unwrap().clone());
     percentiles("delivery latency", tally.latencies.lock().unwrap().clone());
+    // A member may see a message before its sender has the 200: that counts as zero.
+    let after_200 = {
+        let done = done.lock().unwrap();
+        tally
+            .arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(id, at)| Some(at.saturating_duration_since(*done.get(id)?)))
+            .collect()
+    };
+    percentiles("delivery after the 200", after_200);
     println!(
         "sync responses           {} ({} with messages)",
         tally.responses.load(Ordering::Relaxed),
@@ -324,6 +346,7 @@ async fn main() {
         "undelivered              {} of {expected}",
         expected.saturating_sub(got)
     );
+    println!("CPU per message          server {server_cpu:.0} µs, this program {client_cpu:.0} µs");
     println!(
         "server RSS               {} before, {} after",
         mib(rss_before),

@@ -114,6 +114,46 @@ async fn metrics_count_requests_by_route() {
 }
 
 #[tokio::test]
+async fn every_request_is_one_log_line_with_its_user_status_and_latency() {
+    let hs = Homeserver::start(ServerOptions::default()).await;
+    let alice = hs.register("alice").await;
+    alice
+        .get("/_matrix/client/v3/account/whoami")
+        .await
+        .must_ok();
+    hs.client()
+        .get("/_matrix/client/v3/account/whoami")
+        .await
+        .must_error(401, "M_MISSING_TOKEN");
+    let line = |path: &'static str, status: &'static str| {
+        let log = std::fs::read_to_string(hs.log_path()).unwrap_or_default();
+        async move {
+            log.lines()
+                .find(|l| l.contains("handled") && l.contains(path) && l.contains(status))
+                .map(str::to_owned)
+        }
+    };
+    let ok = complement_tests::must_eventually(
+        "the whoami line",
+        std::time::Duration::from_secs(5),
+        || line("path=/_matrix/client/v3/account/whoami", "status=200"),
+    )
+    .await;
+    assert!(ok.contains("method=GET"), "{ok}");
+    assert!(ok.contains(&format!("user={}", alice.user_id())), "{ok}");
+    assert!(ok.contains("latency_ms="), "{ok}");
+    let token = alice.access_token.clone().unwrap();
+    assert!(!ok.contains(&token), "the token is never logged: {ok}");
+    let anonymous = complement_tests::must_eventually(
+        "the unauthenticated line",
+        std::time::Duration::from_secs(5),
+        || line("path=/_matrix/client/v3/account/whoami", "status=401"),
+    )
+    .await;
+    assert!(!anonymous.contains("user="), "{anonymous}");
+}
+
+#[tokio::test]
 async fn bad_configuration_stops_startup_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [

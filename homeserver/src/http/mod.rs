@@ -9,6 +9,7 @@ pub mod ws;
 
 use std::{sync::Arc, time::Instant};
 
+use ::ruma::{OwnedUserId, UserId};
 use axum::{
     Router,
     extract::{FromRef, Request, State},
@@ -16,7 +17,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use http::{HeaderValue, Method, StatusCode, header};
-use tracing::{Instrument, field::Empty};
+use tracing::Instrument;
 
 use self::metrics::Metrics;
 use crate::{
@@ -29,9 +30,21 @@ use crate::{
     sync::{Streams, SyncEngine},
 };
 
-/// Shared state; handlers take only the parts they use through `FromRef`.
+/// Shared state; handlers take only the parts they use through `FromRef`. One `Arc`, as
+/// axum clones the state for every request and middleware.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What the handlers serve requests with.
+pub struct Services {
     pub accounts: Accounts,
     pub profiles: Profiles,
     pub rooms: Rooms,
@@ -69,7 +82,7 @@ impl AppState {
                     config.media.path.display()
                 ))
             })?;
-        Ok(Self {
+        Ok(Self(Arc::new(Services {
             web: web::WebClient::new(&config.web),
             media,
             accounts,
@@ -84,7 +97,7 @@ impl AppState {
                 ping: std::time::Duration::from_secs(config.sync.websocket_ping_secs),
                 timeout: std::time::Duration::from_secs(config.sync.websocket_timeout_secs),
             },
-        })
+        })))
     }
 }
 
@@ -126,7 +139,9 @@ pub struct RouteName(pub &'static str);
 /// The Client-Server API application.
 pub fn client_app(state: AppState, metrics: Arc<Metrics>) -> Router {
     ws::routes(client::routes(Router::new()))
-        .fallback(|State(state): State<AppState>, req: Request| web::fallback(state.web, req))
+        .fallback(|State(state): State<AppState>, req: Request| {
+            web::fallback(state.web.clone(), req)
+        })
         .method_not_allowed_fallback(ruma::unrecognized_method)
         .with_state(state)
         .layer(middleware::from_fn(cors))
@@ -156,24 +171,38 @@ async fn cors(req: Request, next: Next) -> Response {
     response
 }
 
-/// One `tracing` span per request (method, path, user, status, latency) and its metrics.
-async fn observe(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+/// Who made a request, once authenticated: filled in when the request authenticates, read by
+/// [`observe`] for the request's log line.
+#[derive(Clone, Default)]
+pub struct RequestUser(Arc<std::sync::OnceLock<OwnedUserId>>);
+
+impl RequestUser {
+    pub fn set(&self, user_id: &UserId) {
+        let _ = self.0.set(user_id.to_owned());
+    }
+}
+
+/// One log line per request (method, path, user, status, latency) and its metrics. Logs
+/// written while the request runs carry a `request` span at DEBUG level only: at INFO, a span
+/// whose fields are filled in later costs more than the line itself.
+async fn observe(State(metrics): State<Arc<Metrics>>, mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let span = tracing::info_span!(
-        "request",
-        method = %method,
-        path = %req.uri().path(),
-        user = Empty,
-        status = Empty,
-        latency_ms = Empty,
-    );
+    let uri = req.uri().clone();
+    let user = RequestUser::default();
+    req.extensions_mut().insert(user.clone());
+    let span = tracing::debug_span!("request", method = %method, path = %uri.path());
     let start = Instant::now();
-    let response = next.run(req).instrument(span.clone()).await;
+    let response = next.run(req).instrument(span).await;
     let elapsed = start.elapsed();
     let status = response.status();
-    span.record("status", status.as_u16());
-    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
-    span.in_scope(|| tracing::info!("handled"));
+    tracing::info!(
+        method = %method,
+        path = %uri.path(),
+        user = user.0.get().map(tracing::field::display),
+        status = status.as_u16(),
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "handled"
+    );
     let route = response
         .extensions()
         .get::<RouteName>()

@@ -78,14 +78,23 @@ async fn authenticate<A: AuthRequirement>(
     let Some(required) = A::TOKEN else {
         return Ok(None);
     };
-    let probe = http::Request::from_parts(parts.clone(), ());
+    // ruma reads the token from a request; only the URI and this header matter to it.
+    let mut probe = http::Request::new(());
+    *probe.uri_mut() = parts.uri.clone();
+    if let Some(value) = parts.headers.get(http::header::AUTHORIZATION) {
+        probe
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, value.clone());
+    }
     let token = extract_bearer_or_query_token(&probe).map_err(|_| Error::unknown_token(false))?;
     let sender = match token {
         Some(token) => state.accounts.authenticate(&token).await?,
         None if required => return Err(Error::missing_token()),
         None => return Ok(None),
     };
-    tracing::Span::current().record("user", sender.user_id.as_str());
+    if let Some(user) = parts.extensions.get::<super::RequestUser>() {
+        user.set(&sender.user_id);
+    }
     Ok(Some(sender))
 }
 

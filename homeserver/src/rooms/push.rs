@@ -115,16 +115,11 @@ impl Rooms {
             levels.notifications.clone(),
             levels.rules.clone(),
         );
-        let raw: Raw<JsonValue> = Raw::from_json(
-            serde_json::value::RawValue::from_string(pdu.json.clone())
-                .map_err(|_| crate::http::error::Error::internal())?,
-        );
         // Flattened once; each user's rules then only compare.
-        let event = FlattenedJson::from_raw(&raw);
-        let content = pdu.content_value();
-        let thread_id = match content["m.relates_to"]["rel_type"].as_str() {
-            Some("m.thread") => content["m.relates_to"]["event_id"]
-                .as_str()
+        let event = push_view(pdu)?;
+        let thread_id = match event.get_str(r"content.m\.relates_to.rel_type") {
+            Some("m.thread") => event
+                .get_str(r"content.m\.relates_to.event_id")
                 .unwrap_or_default()
                 .to_owned(),
             _ => String::new(),
@@ -158,4 +153,34 @@ impl Rooms {
         }
         Ok(out)
     }
+}
+
+/// The event as push rules see it: its fields in the client format, without the PDU's
+/// hashes, signatures and graph, which no rule may match on and which cost the most to
+/// flatten.
+fn push_view(pdu: &Pdu) -> Result<FlattenedJson> {
+    #[derive(serde::Serialize)]
+    struct View<'a> {
+        event_id: &'a ruma::EventId,
+        room_id: &'a ruma::RoomId,
+        sender: &'a UserId,
+        #[serde(rename = "type")]
+        kind: &'a TimelineEventType,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        state_key: Option<&'a str>,
+        origin_server_ts: ruma::MilliSecondsSinceUnixEpoch,
+        content: &'a serde_json::value::RawValue,
+    }
+    let view = View {
+        event_id: &pdu.event_id,
+        room_id: &pdu.room_id,
+        sender: &pdu.sender,
+        kind: &pdu.kind,
+        state_key: pdu.state_key.as_deref(),
+        origin_server_ts: pdu.origin_server_ts,
+        content: &pdu.content,
+    };
+    let raw = serde_json::value::to_raw_value(&view)
+        .map_err(|_| crate::http::error::Error::internal())?;
+    Ok(FlattenedJson::from_raw(&Raw::<JsonValue>::from_json(raw)))
 }

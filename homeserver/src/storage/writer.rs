@@ -38,7 +38,8 @@ pub(super) type WriteTurn = Arc<tokio::sync::Mutex<()>>;
 /// does, off the write path (`checkpointer.rs`).
 pub(super) const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864; \
-     PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON;";
+     PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON; \
+     PRAGMA cache_size = -65536;";
 
 /// A [`NewEvent`] that can cross to the writer task.
 #[derive(Debug)]

@@ -112,7 +112,7 @@ impl SyncEngine {
             .filter(|m| m.membership == "join")
             .map(|m| m.room_id.clone())
             .collect();
-        let changed_rooms: Option<HashSet<String>> = match since {
+        let changed_rooms: Option<HashSet<Arc<str>>> = match since {
             Some(s) if s.events >= now.events => Some(HashSet::new()),
             Some(s) => Some(
                 match self.streams.recent.rooms_between(s.events, now.events) {
@@ -122,6 +122,7 @@ impl SyncEngine {
                         .rooms_with_events_between(s.events, now.events)
                         .await?
                         .into_iter()
+                        .map(Into::into)
                         .collect(),
                 },
             ),
@@ -155,7 +156,7 @@ impl SyncEngine {
                 "join" => {
                     let has_events = changed_rooms
                         .as_ref()
-                        .is_none_or(|c| c.contains(&m.room_id));
+                        .is_none_or(|c| c.contains(m.room_id.as_str()));
                     let typing = self.typing.typing_since(&room_id, since.map(|s| s.typing));
                     let room_receipts = receipts.get(&m.room_id);
                     let data = room_data.remove(&m.room_id);

@@ -87,9 +87,9 @@ impl RecentEvents {
     }
 
     /// Rooms with events in `(after, upto]`.
-    pub fn rooms_between(&self, after: i64, upto: i64) -> Option<HashSet<String>> {
+    pub fn rooms_between(&self, after: i64, upto: i64) -> Option<HashSet<Arc<str>>> {
         self.scan(after, upto, |entries| {
-            entries.map(|e| e.room_id.to_string()).collect()
+            entries.map(|e| e.room_id.clone()).collect()
         })
     }
 
@@ -172,9 +172,9 @@ mod tests {
         assert_eq!(recent.rooms_between(9, 13), None);
         assert_eq!(
             recent.rooms_between(10, 13),
-            Some(["!a".to_owned(), "!b".to_owned()].into())
+            Some(["!a".into(), "!b".into()].into())
         );
-        assert_eq!(recent.rooms_between(12, 13), Some(["!a".to_owned()].into()));
+        assert_eq!(recent.rooms_between(12, 13), Some(["!a".into()].into()));
         assert_eq!(recent.rooms_between(13, 13), Some(HashSet::new()));
         assert_eq!(recent.state_changed("!b", 10, 13), Some(true));
         assert_eq!(recent.state_changed("!b", 12, 13), Some(false));
