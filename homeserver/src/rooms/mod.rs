@@ -2,6 +2,7 @@
 //! and the room operations clients ask for.
 
 mod build;
+mod client_cache;
 mod create;
 mod directory;
 mod membership;
@@ -67,6 +68,8 @@ struct Inner {
     rulesets: push::RulesetCache,
     /// The newest events of each room, for incremental syncs.
     tails: tail::RoomTails,
+    /// Events in the client format, parsed once for all who read them.
+    client_events: client_cache::ClientEvents,
     /// Users' unread notification counts per room.
     unread: unread::UnreadCache,
     /// `m.room.history_visibility` at state groups looked up for visibility checks.
@@ -109,6 +112,7 @@ impl Rooms {
                 streams,
                 rulesets: Default::default(),
                 tails: Default::default(),
+                client_events: Default::default(),
                 unread: Default::default(),
                 history_at: Default::default(),
             }),

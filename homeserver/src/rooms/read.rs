@@ -1,7 +1,7 @@
 //! Reading rooms: single events, state, members, `/messages`, `/context`. History
 //! visibility is enforced here, on every read path, and redactions are applied on the way out.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use ruma::{
     EventId, OwnedRoomId, RoomId, UserId,
@@ -235,6 +235,11 @@ impl Rooms {
         };
         let mut out = Vec::with_capacity(stored.len());
         for event in stored {
+            let plain = event.redacted_by.is_none() && event.replaces_state.is_none();
+            if plain && let Some(hit) = self.inner.client_events.get(&event.event_id) {
+                out.push(JsonValue::clone(&hit));
+                continue;
+            }
             let because = match find(&event.redacted_by) {
                 Some(r) => {
                     let redaction = parse_stored(room_id, r.event_id, r.json)?;
@@ -255,8 +260,14 @@ impl Rooms {
                 unsigned.insert("prev_content".into(), prev["content"].clone());
                 unsigned.insert("prev_sender".into(), prev["sender"].clone());
             }
-            let pdu = parse_stored(room_id, event.event_id, event.json)?;
-            out.push(pdu.to_client(rules, because, unsigned));
+            let pdu = parse_stored(room_id, event.event_id.clone(), event.json)?;
+            let client = pdu.to_client(rules, because, unsigned);
+            if plain {
+                self.inner
+                    .client_events
+                    .put(event.event_id, Arc::new(client.clone()));
+            }
+            out.push(client);
         }
         Ok(out)
     }

@@ -328,6 +328,7 @@ fn run(mut conn: Connection, turn: WriteTurn, queue: mpsc::Receiver<Job>) {
         let events: Vec<&OwnedEvent> = writable.iter().map(|job| &job.event).collect();
         match write(&mut conn, &turn, &events) {
             Ok(persisted) => {
+                tracing::debug!(events = persisted.len(), "batch committed");
                 for (job, persisted) in writable.into_iter().zip(persisted) {
                     let _ = job.done.send(Ok(persisted));
                 }
