@@ -24,8 +24,8 @@ use super::{Rooms, pdu::Pdu, pipeline::Turn, state::RoomState};
 use crate::{
     http::error::{Error, Result},
     storage::{
-        EventStore, NewEvent, NewRoom, Persisted, PushActions, QueuedEvent, StateUpdate,
-        StorageError, StoredEvent, now_ms,
+        EventComing, EventStore, NewEvent, NewRoom, Persisted, PushActions, QueuedEvent,
+        StateUpdate, StorageError, StoredEvent, now_ms,
     },
     sync::streams::Allocation,
 };
@@ -85,13 +85,15 @@ impl Rooms {
     }
 
     /// Builds, authorizes and queues a message in a locked room; the caller may unlock the
-    /// room before waiting for the commit.
+    /// room before waiting for the commit. `coming` announced the event to the SQLite writer;
+    /// it is dropped as the event is queued.
     pub(super) async fn append_queued(
         &self,
         room: &mut RoomState,
         sender: &UserId,
         draft: EventDraft,
         txn: Option<Txn<'_>>,
+        coming: Option<EventComing>,
     ) -> Result<Committing> {
         debug_assert!(
             draft.state_key.is_none(),
@@ -99,7 +101,7 @@ impl Rooms {
         );
         let pdu = self.build(Some(&*room), &room.room_id, &room.rules, sender, draft)?;
         authorize(room, &pdu)?;
-        self.stage(room, pdu, txn, None).await
+        self.stage(room, pdu, txn, None, coming).await
     }
 
     /// Signs a new PDU. `room` is `None` only for a create event.
@@ -215,7 +217,7 @@ impl Rooms {
         // Messages queued before must commit first: this write may not go through the queue.
         room.turns.idle().await;
         let (pdu, persisted) = self
-            .stage(room, pdu, txn, new_room)
+            .stage(room, pdu, txn, new_room, None)
             .await?
             .committed()
             .await?;
@@ -236,6 +238,7 @@ impl Rooms {
         pdu: Pdu,
         txn: Option<Txn<'_>>,
         new_room: Option<NewRoom<'_>>,
+        coming: Option<EventComing>,
     ) -> Result<Committing> {
         let kind = pdu.kind.to_string();
         let content = pdu.content_value();
@@ -266,6 +269,7 @@ impl Rooms {
         let contains_url = content.get("url").is_some_and(JsonValue::is_string);
         let push = self.push_actions(room, &pdu).await?;
         let position = self.inner.streams.events.allocate(1);
+        drop(coming);
         let queued = self
             .store()
             .queue_event(&NewEvent {

@@ -105,10 +105,13 @@ impl Rooms {
             let mut retries = 0;
             loop {
                 let committing = {
+                    // Announced before waiting for the room: another send of the room is
+                    // being built, and this one follows it within moments.
+                    let coming = self.store().event_coming();
                     let mut guard = self.lock_joined(sender, room_id).await?;
                     let room = guard.as_mut().expect("known room");
                     let draft = EventDraft::message(kind.clone(), content.clone());
-                    self.append_queued(room, &sender.user_id, draft, Some(txn))
+                    self.append_queued(room, &sender.user_id, draft, Some(txn), coming)
                         .await?
                 };
                 // The room is free for the next send while this one commits.

@@ -57,6 +57,7 @@ pub use self::{
     to_device::{ToDeviceMessage, ToDeviceStore},
     uia::{UiaSession, UiaStore},
     users::{DirectoryEntry, NewUser, UserRecord, UserStore},
+    writer::EventComing,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -221,6 +222,13 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.write).await?,
         }
         Ok(())
+    }
+
+    /// Announces an event about to be built and queued, so that SQLite's event writer waits
+    /// for it before committing what it has (group commit); `None` on PostgreSQL. Drop it
+    /// right before queueing the event.
+    pub fn event_coming(&self) -> Option<writer::EventComing> {
+        self.sqlite.as_ref().map(|s| s.events.coming())
     }
 
     /// The connection to write with: on SQLite it waits for its turn with the event writer.

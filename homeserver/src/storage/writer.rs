@@ -7,12 +7,21 @@
 //!
 //! The thread and the store's sqlx write connection take turns through [`WriteTurn`], so
 //! SQLite keeps one writer at a time without either side sleeping on a busy lock.
+//!
+//! Group commit: a send announces its event while building it ([`EventComing`]). When
+//! events are being built, the writer waits for them a little (at most [`GATHER_MAX`])
+//! before it commits, since a commit's cost is mostly pages every event of a batch shares.
+//! A lone send announces nothing by the time its event is queued, so it never waits.
 
 use std::{
     collections::{HashSet, VecDeque},
     path::Path,
-    sync::{Arc, mpsc},
-    time::Duration,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
+    time::{Duration, Instant},
 };
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -29,6 +38,10 @@ use super::{
 
 /// Most events written in one transaction.
 const MAX_BATCH: usize = 64;
+/// Longest a batch waits for events still being built.
+const GATHER_MAX: Duration = Duration::from_millis(1);
+/// How often a waiting batch looks whether events are still being built.
+const GATHER_SLICE: Duration = Duration::from_micros(100);
 
 /// The right to write to the SQLite database, shared by the event writer thread and the
 /// store's sqlx write connection. Waiters are served in order.
@@ -222,6 +235,17 @@ struct Job {
 #[derive(Clone, Debug)]
 pub(super) struct EventWriter {
     jobs: mpsc::Sender<Job>,
+    /// Events being built, soon to be queued.
+    coming: Arc<AtomicUsize>,
+}
+
+/// An event being built for the writer; dropping it says it is queued (or abandoned).
+pub struct EventComing(Arc<AtomicUsize>);
+
+impl Drop for EventComing {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl EventWriter {
@@ -233,10 +257,18 @@ impl EventWriter {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(32);
         let (jobs, queue) = mpsc::channel();
+        let coming = Arc::new(AtomicUsize::new(0));
+        let building = coming.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, turn, queue))?;
-        Ok(Self { jobs })
+            .spawn(move || run(conn, turn, queue, building))?;
+        Ok(Self { jobs, coming })
+    }
+
+    /// Announces an event about to be built and queued.
+    pub(super) fn coming(&self) -> EventComing {
+        self.coming.fetch_add(1, Ordering::AcqRel);
+        EventComing(self.coming.clone())
     }
 
     /// Queues an event; the receiver answers once its batch committed (or failed).
@@ -304,16 +336,40 @@ impl Failed {
     }
 }
 
-fn run(mut conn: Connection, turn: WriteTurn, queue: mpsc::Receiver<Job>) {
-    let mut failed = Failed::default();
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+/// The jobs queued after `first`, and those that arrive while events are being built (see
+/// the module doc) for at most `max`, up to [`MAX_BATCH`].
+fn gather<T>(first: T, queue: &mpsc::Receiver<T>, coming: &AtomicUsize, max: Duration) -> Vec<T> {
+    let mut batch = vec![first];
+    let deadline = Instant::now() + max;
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(mpsc::TryRecvError::Disconnected) => break,
+            Err(mpsc::TryRecvError::Empty) => {
+                let now = Instant::now();
+                if coming.load(Ordering::Acquire) == 0 || now >= deadline {
+                    break;
+                }
+                match queue.recv_timeout(GATHER_SLICE.min(deadline - now)) {
+                    Ok(job) => batch.push(job),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
             }
         }
+    }
+    batch
+}
+
+fn run(
+    mut conn: Connection,
+    turn: WriteTurn,
+    queue: mpsc::Receiver<Job>,
+    coming: Arc<AtomicUsize>,
+) {
+    let mut failed = Failed::default();
+    while let Ok(first) = queue.recv() {
+        let batch = gather(first, &queue, &coming, GATHER_MAX);
         let mut writable = Vec::with_capacity(batch.len());
         for job in batch {
             if failed.builds_on_one(&job.event) {
@@ -349,5 +405,37 @@ fn run(mut conn: Connection, turn: WriteTurn, queue: mpsc::Receiver<Job>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_waits_for_announced_events_and_only_for_them() {
+        let (jobs, queue) = mpsc::channel();
+        let coming = Arc::new(AtomicUsize::new(0));
+        // Nothing announced: the batch is what is queued.
+        jobs.send(2).unwrap();
+        assert_eq!(gather(1, &queue, &coming, GATHER_MAX), vec![1, 2]);
+
+        // One announced: the batch waits for it (here as long as it takes: no timing).
+        coming.store(1, Ordering::Release);
+        let (late, announced) = (jobs.clone(), coming.clone());
+        let builder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_micros(300));
+            late.send(4).unwrap();
+            announced.fetch_sub(1, Ordering::AcqRel);
+        });
+        let forever = Duration::from_secs(60);
+        assert_eq!(gather(3, &queue, &coming, forever), vec![3, 4]);
+        builder.join().unwrap();
+
+        // Announced but never queued (its build failed, say): the wait is bounded.
+        coming.store(1, Ordering::Release);
+        let start = Instant::now();
+        assert_eq!(gather(5, &queue, &coming, GATHER_MAX), vec![5]);
+        assert!(start.elapsed() >= GATHER_MAX);
     }
 }
