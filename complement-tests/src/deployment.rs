@@ -91,6 +91,9 @@ pub struct ServerOptions {
     pub login_ip_limit: (f64, u32),
     pub login_account_limit: (f64, u32),
     pub metrics: bool,
+    /// `database.max_connections`; `None` keeps Hearth's default (as benchmarks do). Tests
+    /// use few, since many servers run at once.
+    pub max_connections: Option<u32>,
     /// Extra TOML appended verbatim (for tests of bad configuration).
     pub raw_extra: String,
     /// Extra keys of the `[media]` section (whose `path` is the server's own directory).
@@ -112,6 +115,7 @@ impl Default for ServerOptions {
             login_ip_limit: (1000.0, 1000),
             login_account_limit: (1000.0, 1000),
             metrics: false,
+            max_connections: Some(4),
             raw_extra: String::new(),
             media_extra: String::new(),
         }
@@ -119,6 +123,15 @@ impl Default for ServerOptions {
 }
 
 impl ServerOptions {
+    /// A server configured as an operator would run it (Hearth's own pool size), for the
+    /// benchmark programs.
+    pub fn benchmark() -> Self {
+        Self {
+            max_connections: None,
+            ..Self::default()
+        }
+    }
+
     pub fn named(name: &str) -> Self {
         Self {
             server_name: name.to_owned(),
@@ -139,13 +152,16 @@ impl ServerOptions {
         format!(
             "[server]\nserver_name = {name:?}\npublic_baseurl = \"https://{name}.example\"\n\n\
              [listeners]\nclient = \"127.0.0.1:0\"\n{metrics}\n\
-             [database]\nurl = {database_url:?}\nmax_connections = 4\n\n\
+             [database]\nurl = {database_url:?}\n{connections}\n\
              [registration]\nenabled = {enabled}\nrequire_token = {require}\ntokens = [{tokens}]\n\
              refreshable_token_lifetime_secs = {lifetime}\n\n\
              [logging]\nlevel = \"info,sqlx=warn\"\n\n\
              [limits]\nmax_request_bytes = {max}\nregistration_per_ip = {reg}\nlogin_per_ip = {lip}\n\
              login_per_account = {lacc}\n\n[media]\npath = {media:?}\n{media_extra}\n{extra}\n",
             name = self.server_name,
+            connections = self
+                .max_connections
+                .map_or(String::new(), |n| format!("max_connections = {n}\n")),
             enabled = self.registration_enabled,
             require = self.require_token,
             tokens = tokens.join(", "),

@@ -37,7 +37,7 @@ async fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(50);
-    let hs = Homeserver::start(ServerOptions::default()).await;
+    let hs = Homeserver::start(ServerOptions::benchmark()).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_start = hs.rss_bytes();
     let client = hs.client();

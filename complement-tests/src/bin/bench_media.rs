@@ -155,7 +155,7 @@ async fn main() {
         .unwrap_or(500);
     let options = ServerOptions {
         media_extra: format!("max_upload_size = {}", (big_mb + 1) * 1024 * 1024),
-        ..ServerOptions::default()
+        ..ServerOptions::benchmark()
     };
     let hs = Homeserver::start(options).await;
     let alice = hs.register("alice").await;

@@ -99,7 +99,7 @@ async fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
-    let hs = Homeserver::start(ServerOptions::default()).await;
+    let hs = Homeserver::start(ServerOptions::benchmark()).await;
     let words: Arc<Vec<&'static str>> = Arc::new(vec![
         "dumplings",
         "hiking",

@@ -213,7 +213,7 @@ async fn receive(
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let a = args();
-    let hs = Homeserver::start(ServerOptions::default()).await;
+    let hs = Homeserver::start(ServerOptions::benchmark()).await;
     println!(
         "bench_sync: {} users in {} rooms, {} messages, concurrency {}, {} ({})",
         a.users,
