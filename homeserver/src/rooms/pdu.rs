@@ -6,6 +6,8 @@ use ruma::{
     OwnedUserId, RoomId, UInt, UserId, canonical_json::redact_content_in_place,
     events::TimelineEventType, room_version_rules::RoomVersionRules,
 };
+use std::{collections::HashMap, sync::OnceLock};
+
 use serde::Deserialize;
 use serde_json::{Map, Value as JsonValue, value::RawValue as RawJsonValue};
 
@@ -50,6 +52,9 @@ pub struct Pdu {
     pub depth: UInt,
     /// The full signed PDU, in canonical JSON.
     pub json: String,
+    /// The content's top-level string fields, parsed on first use: a room's state events
+    /// stay in memory and their `membership`, `displayname`, … are read on every send.
+    strings: OnceLock<HashMap<String, String>>,
 }
 
 impl Pdu {
@@ -81,6 +86,7 @@ impl Pdu {
             redacts,
             depth: fields.depth,
             json,
+            strings: OnceLock::new(),
         })
     }
 
@@ -95,7 +101,19 @@ impl Pdu {
 
     /// A string field of the content, e.g. `membership`.
     pub fn content_str(&self, key: &str) -> Option<String> {
-        self.content_value().get(key)?.as_str().map(str::to_owned)
+        self.strings
+            .get_or_init(|| {
+                serde_json::from_str::<HashMap<String, JsonValue>>(self.content.get())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(k, v)| match v {
+                        JsonValue::String(s) => Some((k, s)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .get(key)
+            .cloned()
     }
 
     /// The event in the Client-Server format. `redacted_because` (the redaction, already in
