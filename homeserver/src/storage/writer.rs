@@ -8,10 +8,11 @@
 //! The thread and the store's sqlx write connection take turns through [`WriteTurn`], so
 //! SQLite keeps one writer at a time without either side sleeping on a busy lock.
 //!
-//! Group commit: a send announces its event while building it ([`EventComing`]). When
-//! events are being built, the writer waits for them a little (at most [`GATHER_MAX`])
-//! before it commits, since a commit's cost is mostly pages every event of a batch shares.
-//! A lone send announces nothing by the time its event is queued, so it never waits.
+//! Group commit: a message send announces its event before it waits for its room, and
+//! withdraws once the event is queued ([`EventComing`]). While events are announced, the
+//! writer waits for them a little (at most [`GATHER_MAX`]) before it commits, since a
+//! commit's cost is mostly pages every event of a batch shares. A lone send has withdrawn by
+//! the time its event is queued, so it never waits.
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -48,7 +49,9 @@ const GATHER_SLICE: Duration = Duration::from_micros(100);
 pub(super) type WriteTurn = Arc<tokio::sync::Mutex<()>>;
 
 /// Pragmas of every connection that writes. Neither checkpoints: the checkpointer thread
-/// does, off the write path (`checkpointer.rs`).
+/// does, off the write path (`checkpointer.rs`). The page cache may grow to 64 MB: inserts
+/// into a long history touch random index pages, which SQLite's 2 MB default kept reading
+/// back from the OS.
 pub(super) const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864; \
      PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON; \
