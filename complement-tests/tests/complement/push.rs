@@ -28,6 +28,57 @@ fn rand_txn() -> u64 {
 }
 
 #[tokio::test]
+async fn thread_replies_count_per_thread_when_the_filter_asks() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    bob.join(&room).await.must_ok();
+    hs.register("carol").await.join(&room).await.must_ok();
+    let root = send(&bob, &room, json!({ "msgtype": "m.text", "body": "root" })).await;
+    for body in ["in thread 1", "in thread 2"] {
+        send(
+            &bob,
+            &room,
+            json!({
+                "msgtype": "m.text",
+                "body": body,
+                "m.relates_to": { "rel_type": "m.thread", "event_id": root },
+            }),
+        )
+        .await;
+    }
+    send(&bob, &room, json!({ "msgtype": "m.text", "body": "main" })).await;
+    let mut since = None;
+    alice
+        .must_sync_until(&mut since, "the main message", |s| {
+            counts(s, &room).filter(|c| *c == (4, 0))
+        })
+        .await;
+
+    // Asked for per-thread counts: the thread's two replies count under its root, the root
+    // and the main-timeline message in the room's count.
+    let filter = r#"{"room":{"timeline":{"unread_thread_notifications":true}}}"#;
+    let threaded = alice.sync(None, &format!("filter={filter}")).await;
+    let body = threaded.must_ok();
+    assert_eq!(counts(body, &room), Some((2, 0)), "{body}");
+    let thread = &body["rooms"]["join"][room.as_str()]["unread_thread_notifications"][&root];
+    assert_eq!(thread["notification_count"], 2, "{body}");
+    assert_eq!(thread["highlight_count"], 0, "{body}");
+
+    // Not asked: one count for the room, and no per-thread section.
+    let plain = alice.sync(None, "").await;
+    let body = plain.must_ok();
+    assert_eq!(counts(body, &room), Some((4, 0)));
+    assert!(
+        body["rooms"]["join"][room.as_str()]["unread_thread_notifications"]
+            .as_object()
+            .is_none_or(|o| o.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn unread_counts_follow_messages_mentions_and_receipts() {
     let hs = Deployment::one().await;
     let alice = hs.register("alice").await;
