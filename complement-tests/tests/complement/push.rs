@@ -1,6 +1,6 @@
 //! Push rules, unread counts in sync, `GET /notifications` and do-not-disturb.
 
-use complement_tests::{Client, Deployment, Value, json};
+use complement_tests::{Client, Deployment, Homeserver, Value, json};
 
 fn counts(sync: &Value, room: &str) -> Option<(u64, u64)> {
     let unread = &sync["rooms"]["join"][room]["unread_notifications"];
@@ -21,6 +21,17 @@ async fn send(client: &Client, room: &str, content: Value) -> String {
     response.must_ok()["event_id"].as_str().unwrap().to_owned()
 }
 
+/// Alice's public room with Bob and Carol in it: three members make it a group, where
+/// plain messages notify (default underride).
+async fn group_room(hs: &Homeserver) -> (Client, Client, String) {
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    bob.join(&room).await.must_ok();
+    hs.register("carol").await.join(&room).await.must_ok();
+    (alice, bob, room)
+}
+
 fn rand_txn() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -30,11 +41,7 @@ fn rand_txn() -> u64 {
 #[tokio::test]
 async fn thread_replies_count_per_thread_when_the_filter_asks() {
     let hs = Deployment::one().await;
-    let alice = hs.register("alice").await;
-    let bob = hs.register("bob").await;
-    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
-    bob.join(&room).await.must_ok();
-    hs.register("carol").await.join(&room).await.must_ok();
+    let (alice, bob, room) = group_room(&hs).await;
     let root = send(&bob, &room, json!({ "msgtype": "m.text", "body": "root" })).await;
     for body in ["in thread 1", "in thread 2"] {
         send(
@@ -81,12 +88,7 @@ async fn thread_replies_count_per_thread_when_the_filter_asks() {
 #[tokio::test]
 async fn unread_counts_follow_messages_mentions_and_receipts() {
     let hs = Deployment::one().await;
-    let alice = hs.register("alice").await;
-    let bob = hs.register("bob").await;
-    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
-    bob.join(&room).await.must_ok();
-    // Three members make it a group, where plain messages notify (default underride).
-    hs.register("carol").await.join(&room).await.must_ok();
+    let (alice, bob, room) = group_room(&hs).await;
     let mut since = bob.sync(None, "").await.must_ok()["next_batch"]
         .as_str()
         .map(str::to_owned);

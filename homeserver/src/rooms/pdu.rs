@@ -1,13 +1,13 @@
 //! A PDU as Hearth holds it: the signed JSON exactly as created or received, plus the
 //! parsed fields that authorization and clients need.
 
+use std::{collections::HashMap, sync::OnceLock};
+
 use ruma::{
     CanonicalJsonObject, CanonicalJsonValue, MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId,
     OwnedUserId, RoomId, UInt, UserId, canonical_json::redact_content_in_place,
     events::TimelineEventType, room_version_rules::RoomVersionRules,
 };
-use std::{collections::HashMap, sync::OnceLock};
-
 use serde::Deserialize;
 use serde_json::{Map, Value as JsonValue, value::RawValue as RawJsonValue};
 

@@ -180,6 +180,7 @@ fn push_view(pdu: &Pdu) -> Result<FlattenedJson> {
         origin_server_ts: pdu.origin_server_ts,
         content: &pdu.content,
     };
+    // ruma flattens only from `Raw` (its `from_value` is private): hence the JSON text.
     let raw = serde_json::value::to_raw_value(&view)
         .map_err(|_| crate::http::error::Error::internal())?;
     Ok(FlattenedJson::from_raw(&Raw::<JsonValue>::from_json(raw)))
