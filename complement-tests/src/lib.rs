@@ -3,12 +3,14 @@
 
 mod client;
 mod deployment;
+mod lean;
 mod ws;
 
 pub use client::{Client, RawResponse};
 pub use deployment::{
     CpuMeter, Deployment, Homeserver, ServerOptions, cpu_time_of, hearth_binary, rss_of,
 };
+pub use lean::{LeanConnection, LeanResponse};
 pub use serde_json::{Value, json};
 pub use ws::{WS_PATH, WsClient, WsEnd};
 

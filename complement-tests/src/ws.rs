@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream, connect_async,
-    tungstenite::{Message, client::IntoClientRequest, protocol::CloseFrame},
+    tungstenite::{Message, Utf8Bytes, client::IntoClientRequest, protocol::CloseFrame},
 };
 
 use crate::Client;
@@ -80,14 +80,18 @@ impl WsClient {
 
     /// The next JSON frame, or how the connection ended. Fails after 20 s.
     pub async fn next(&mut self) -> Result<Value, WsEnd> {
+        let text = self.next_text().await?;
+        Ok(serde_json::from_str(&text).expect("frames are JSON"))
+    }
+
+    /// The next text frame, unparsed (load programs parse only what they need).
+    pub async fn next_text(&mut self) -> Result<Utf8Bytes, WsEnd> {
         loop {
             let message = tokio::time::timeout(Duration::from_secs(20), self.stream.next())
                 .await
                 .expect("a frame within 20 s");
             match message {
-                Some(Ok(Message::Text(text))) => {
-                    return Ok(serde_json::from_str(&text).expect("frames are JSON"));
-                }
+                Some(Ok(Message::Text(text))) => return Ok(text),
                 Some(Ok(Message::Close(frame))) => return Err(WsEnd::Closed(frame)),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return Err(WsEnd::Gone),
