@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use complement_tests::{Client, CpuMeter, Homeserver, ServerOptions, json};
+use complement_tests::{Client, CpuMeter, Homeserver, LeanConnection, ServerOptions, Value, json};
 
 const SENDERS: usize = 20;
 const ROOMS: usize = 10;
@@ -33,6 +33,14 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// One send over the load program's own connection (see `LeanConnection`), which must
+/// succeed.
+async fn must_send(connection: &mut LeanConnection, client: &Client, path: &str, body: &Value) {
+    let body = serde_json::to_vec(body).expect("json");
+    let response = connection.request(client, "PUT", path, Some(&body)).await;
+    assert_eq!(response.status, 200, "send failed");
+}
+
 /// Sends `count` messages from `client` to `room`, returning each send's latency.
 async fn send_many(
     client: Client,
@@ -41,13 +49,14 @@ async fn send_many(
     tag: usize,
     words: Arc<Vec<&'static str>>,
 ) -> Vec<Duration> {
+    let mut connection = LeanConnection::open(&client).await;
     let mut latencies = Vec::with_capacity(count);
     for i in 0..count {
         let word = words[(i * 7 + tag * 13) % words.len()];
         let body = json!({ "msgtype": "m.text", "body": format!("message {i} from sender {tag} about {word}") });
         let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/b{tag}-{i}");
         let start = Instant::now();
-        client.put(&path, body).await.must_ok();
+        must_send(&mut connection, &client, &path, &body).await;
         latencies.push(start.elapsed());
     }
     latencies
@@ -64,6 +73,7 @@ async fn send_paced(
     first: tokio::time::Instant,
     interval: Duration,
 ) -> Vec<Duration> {
+    let mut connection = LeanConnection::open(&client).await;
     let mut latencies = Vec::with_capacity(count);
     let mut ticker = tokio::time::interval_at(first, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -72,7 +82,7 @@ async fn send_paced(
         let body =
             json!({ "msgtype": "m.text", "body": format!("paced message {i} from sender {tag}") });
         let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/p{tag}-{i}");
-        client.put(&path, body).await.must_ok();
+        must_send(&mut connection, &client, &path, &body).await;
         latencies.push(due.elapsed());
     }
     latencies
@@ -81,13 +91,14 @@ async fn send_paced(
 /// `GET /account/whoami` from `client`, `count` times: the cost of an authenticated request
 /// that does nothing, the floor under every other figure.
 async fn whoami_many(client: Client, count: usize) -> Vec<Duration> {
+    let mut connection = LeanConnection::open(&client).await;
     let mut latencies = Vec::with_capacity(count);
     for _ in 0..count {
         let start = Instant::now();
-        client
-            .get("/_matrix/client/v3/account/whoami")
-            .await
-            .must_ok();
+        let response = connection
+            .request(&client, "GET", "/_matrix/client/v3/account/whoami", None)
+            .await;
+        assert_eq!(response.status, 200, "whoami failed");
         latencies.push(start.elapsed());
     }
     latencies
