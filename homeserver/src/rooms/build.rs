@@ -34,6 +34,8 @@ use crate::{
 pub const MAX_PDU_BYTES: usize = 65_536;
 /// At most this many `prev_events` per event.
 const MAX_PREV_EVENTS: usize = 10;
+/// How long the echo of a message may wait to wake its sender.
+const ECHO_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What a caller wants to say; the builder adds everything else.
 #[derive(Debug, Clone)]
@@ -314,6 +316,13 @@ impl Rooms {
         if let Some(target) = target.and_then(|k| ruma::OwnedUserId::try_from(k).ok()) {
             wake.push(target);
         }
+        // The sender's device has its answer; the echo of a message can wait for the
+        // sender's next wake-up. State changes are not deferred: they change what the
+        // sender's client may do next.
+        let echo = (pdu.state_key.is_none() && wake.contains(&pdu.sender)).then(|| {
+            wake.retain(|user| *user != pdu.sender);
+            pdu.sender.clone()
+        });
         let after = AfterCommit {
             rooms: self.clone(),
             turn: room.turns.take(),
@@ -327,6 +336,7 @@ impl Rooms {
             member: target.map(str::to_owned),
             push,
             wake,
+            echo,
         };
         let pdu = Arc::new(pdu);
         let task = tokio::spawn(after.run(queued, pdu.clone()));
@@ -368,6 +378,8 @@ struct AfterCommit {
     member: Option<String>,
     push: Vec<PushActions>,
     wake: Vec<ruma::OwnedUserId>,
+    /// The sender of a message, woken for it after [`ECHO_DELAY`].
+    echo: Option<ruma::OwnedUserId>,
 }
 
 impl AfterCommit {
@@ -408,7 +420,14 @@ impl AfterCommit {
             pdu.state_key.is_some(),
             self.member.as_deref(),
         );
+        let position = self.position.last();
         self.position.finish(self.wake);
+        if let Some(sender) = self.echo {
+            inner
+                .streams
+                .events
+                .wake_later(position, vec![sender], ECHO_DELAY);
+        }
         Ok(persisted)
     }
 }

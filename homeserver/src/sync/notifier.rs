@@ -40,6 +40,29 @@ impl Notifier {
         }
     }
 
+    /// How many times `user_id` was woken, while anyone waits for the user.
+    pub fn version(&self, user_id: &UserId) -> Option<u64> {
+        let map = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(user_id)
+            .filter(|sender| sender.receiver_count() > 0)
+            .map(|sender| *sender.borrow())
+    }
+
+    /// Wakes `user_id` unless something woke the user after `version` was read: a waiter
+    /// woken since reads everything visible at that moment.
+    pub fn wake_unless_woken_since(&self, user_id: &UserId, version: u64) {
+        let map = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = map.get(user_id) {
+            sender.send_if_modified(|current| {
+                let unchanged = *current == version;
+                if unchanged {
+                    *current = current.wrapping_add(1);
+                }
+                unchanged
+            });
+        }
+    }
+
     /// How many users have a live waiter (for metrics and tests).
     pub fn waiting_users(&self) -> usize {
         let map = self.users.lock().unwrap_or_else(|e| e.into_inner());

@@ -270,7 +270,8 @@ impl SyncEngine {
     ) -> Result<PendingReceipt> {
         let members = self.rooms.members_if_joined(user_id, room_id).await?;
         let position = self.streams.receipts.allocate(1);
-        // Private receipts concern only their owner; deliveries everyone but theirs.
+        // Private receipts concern only their owner; deliveries everyone but theirs, and
+        // they wake nobody at once (see `publish_receipt`).
         let wake = match receipt_type {
             "m.read.private" => vec![user_id.to_owned()],
             DELIVERED => members.iter().filter(|m| *m != user_id).cloned().collect(),
@@ -310,8 +311,17 @@ impl SyncEngine {
         if let Some((user_id, room_id)) = moves_read {
             self.rooms.read_position_moved(&user_id, &room_id);
         }
+        let delivered = receipt.receipt_type == DELIVERED;
         self.streams.recent_receipts.record(receipt);
-        position.finish(wake);
+        if delivered {
+            // Nobody waits on a delivery receipt: it rides along with the next response
+            // its readers get for anything else, or wakes them after one more batch period.
+            let last = position.last();
+            position.finish(Vec::new());
+            self.streams.receipts.wake_later(last, wake, DELIVERY_BATCH);
+        } else {
+            position.finish(wake);
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::{
         Arc, Mutex,
         atomic::{AtomicI64, Ordering},
     },
+    time::Duration,
 };
 
 use ruma::OwnedUserId;
@@ -72,6 +73,36 @@ impl StreamIds {
         self.lock().visible
     }
 
+    /// Wakes `users` for `position` after `delay`, each unless something else woke them
+    /// first. For changes nobody is waiting on (a sender's own echo, a delivery receipt):
+    /// under load they ride along with the next wake-up instead of costing a response of
+    /// their own. A position not visible yet wakes everyone as soon as it is, as `finish`
+    /// does; users with no waiter are skipped, since their next sync starts by reading
+    /// everything visible.
+    pub fn wake_later(self: &Arc<Self>, position: i64, users: Vec<OwnedUserId>, delay: Duration) {
+        {
+            let mut ids = self.lock();
+            if position > ids.visible {
+                ids.pending.push((position, users));
+                return;
+            }
+        }
+        let seen: Vec<(OwnedUserId, u64)> = users
+            .into_iter()
+            .filter_map(|user| self.notifier.version(&user).map(|version| (user, version)))
+            .collect();
+        if seen.is_empty() {
+            return;
+        }
+        let notifier = self.notifier.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            for (user, version) in &seen {
+                notifier.wake_unless_woken_since(user, *version);
+            }
+        });
+    }
+
     fn finish(&self, first: i64, count: i64, committed: bool, wake: Vec<OwnedUserId>) {
         let woken = {
             let mut ids = self.lock();
@@ -117,6 +148,11 @@ impl Allocation {
 
     pub fn positions(&self) -> std::ops::Range<i64> {
         self.first..self.first + self.count
+    }
+
+    /// The last position handed out.
+    pub fn last(&self) -> i64 {
+        self.first + self.count - 1
     }
 
     /// The write committed: once visible, wake `wake`.
@@ -273,6 +309,53 @@ mod tests {
         assert!(!rx.has_changed().unwrap());
         streams.events.allocate(1).finish(vec![]);
         assert_eq!(streams.events.current(), 15);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_wake_is_skipped_when_something_else_woke_the_user_first() {
+        let streams = Streams::from_maxima(StreamMaxima::default());
+        let delay = Duration::from_millis(50);
+        let alice: OwnedUserId = "@alice:test".try_into().unwrap();
+        let bob: OwnedUserId = "@bob:test".try_into().unwrap();
+        let mut alice_rx = streams.notifier.subscribe(&alice);
+        let mut bob_rx = streams.notifier.subscribe(&bob);
+        let echo = streams.events.allocate(1);
+        let position = echo.last();
+        echo.finish(vec![]);
+        streams
+            .events
+            .wake_later(position, vec![alice.clone(), bob.clone()], delay);
+        // Nobody is woken at once.
+        tokio::task::yield_now().await;
+        assert!(!alice_rx.has_changed().unwrap());
+        assert!(!bob_rx.has_changed().unwrap());
+        // Bob is woken by something else meanwhile, and reads the position then.
+        streams.notifier.wake([bob.as_ref()]);
+        bob_rx.mark_unchanged();
+        tokio::time::sleep(delay * 2).await;
+        // Alice is woken late; Bob is not woken a second time.
+        assert!(alice_rx.has_changed().unwrap());
+        assert!(!bob_rx.has_changed().unwrap());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_wake_of_a_position_not_visible_yet_comes_with_visibility() {
+        let streams = Streams::from_maxima(StreamMaxima::default());
+        let alice: OwnedUserId = "@alice:test".try_into().unwrap();
+        // Alice has no waiter when the wake is deferred, but the position is not visible
+        // yet: a sync that starts now would not see it, so she must still be woken.
+        let slow = streams.events.allocate(1);
+        let echo = streams.events.allocate(1);
+        let position = echo.last();
+        echo.finish(vec![]);
+        streams
+            .events
+            .wake_later(position, vec![alice.clone()], Duration::from_secs(60));
+        let mut rx = streams.notifier.subscribe(&alice);
+        assert!(!rx.has_changed().unwrap());
+        slow.finish(vec![]);
+        assert_eq!(streams.events.current(), position);
+        assert!(rx.has_changed().unwrap());
     }
 
     #[test]
