@@ -230,3 +230,47 @@ async fn sigterm_shuts_down_cleanly() {
     let log = std::fs::read_to_string(hs.log_path()).unwrap();
     assert!(log.contains("shut down cleanly"), "{log}");
 }
+
+/// The load programs' bare connection (`LeanConnection`) must see what a client sees: many
+/// requests on one kept-alive connection, bodies in both directions, errors with their
+/// status, and several users over one connection.
+#[tokio::test]
+async fn the_load_programs_connection_reads_answers_like_a_client() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    let mut connection = complement_tests::LeanConnection::open(&alice).await;
+    for (i, user) in [&alice, &bob, &alice].into_iter().enumerate() {
+        let whoami = connection
+            .request(user, "GET", "/_matrix/client/v3/account/whoami", None)
+            .await;
+        assert_eq!(whoami.status, 200);
+        let body: complement_tests::Value = serde_json::from_slice(&whoami.body).unwrap();
+        assert_eq!(body["user_id"], user.user_id(), "request {i}");
+    }
+    let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/lean1");
+    let sent = connection
+        .request(
+            &alice,
+            "PUT",
+            &path,
+            Some(br#"{"msgtype":"m.text","body":"lean"}"#),
+        )
+        .await;
+    assert_eq!(sent.status, 200);
+    // Bob is not in the room: the error comes back whole and the connection stays usable.
+    let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/lean2");
+    let refused = connection
+        .request(
+            &bob,
+            "PUT",
+            &path,
+            Some(br#"{"msgtype":"m.text","body":"no"}"#),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let body: complement_tests::Value = serde_json::from_slice(&refused.body).unwrap();
+    assert_eq!(body["errcode"], "M_FORBIDDEN");
+    assert_eq!(alice.message_bodies(&room).await, vec!["lean".to_owned()]);
+}

@@ -317,7 +317,7 @@ mod tests {
         let delay = Duration::from_millis(50);
         let alice: OwnedUserId = "@alice:test".try_into().unwrap();
         let bob: OwnedUserId = "@bob:test".try_into().unwrap();
-        let mut alice_rx = streams.notifier.subscribe(&alice);
+        let alice_rx = streams.notifier.subscribe(&alice);
         let mut bob_rx = streams.notifier.subscribe(&bob);
         let echo = streams.events.allocate(1);
         let position = echo.last();
@@ -351,7 +351,7 @@ mod tests {
         streams
             .events
             .wake_later(position, vec![alice.clone()], Duration::from_secs(60));
-        let mut rx = streams.notifier.subscribe(&alice);
+        let rx = streams.notifier.subscribe(&alice);
         assert!(!rx.has_changed().unwrap());
         slow.finish(vec![]);
         assert_eq!(streams.events.current(), position);
