@@ -50,10 +50,12 @@ pub(super) type WriteTurn = Arc<tokio::sync::Mutex<()>>;
 
 /// Pragmas of every connection that writes. Neither checkpoints: the checkpointer thread
 /// does, off the write path (`checkpointer.rs`). The page cache keeps SQLite's default
-/// (2 MB): SQLite walks the whole cache at the end of every write transaction here
-/// (`pcache1TruncateUnsafe`), so a 64 MB cache cost more (16 % of server CPU under
-/// `bench_rooms` with a 100k-event history) than the index pages it saved reading back
-/// from the OS (about 1 %).
+/// (2 MB). When a B-tree split swaps two new pages' numbers, SQLite parks one under the
+/// page number of the 1 GiB lock page; the page cache then believes it holds a page far
+/// past the end of a database smaller than 1 GiB, and the next commit walks the whole
+/// cache to drop it (`pcache1TruncateUnsafe`, in ~20 % of commits). With a 64 MB cache that
+/// walk was 16 % of server CPU under `bench_rooms` (100k-event history), more than the
+/// index pages the big cache saved reading back from the OS (~1 %).
 pub(super) const WRITER_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864; \
      PRAGMA busy_timeout = 10000; PRAGMA case_sensitive_like = ON;";
