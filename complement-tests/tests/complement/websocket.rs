@@ -209,3 +209,39 @@ async fn a_silent_peer_is_dropped_after_the_timeout() {
         other => panic!("expected a 4008 close, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_frame_over_the_request_size_limit_closes_with_1009_and_stores_nothing() {
+    let hs = complement_tests::Homeserver::start(ServerOptions {
+        max_request_bytes: 16 * 1024,
+        ..Default::default()
+    })
+    .await;
+    let alice = hs.register("alice").await;
+    let room = alice.create_room(json!({})).await;
+    let send = |txn: &str, body: String| {
+        json!({
+            "type": "send", "room_id": room, "event_type": "m.room.message",
+            "txn_id": txn, "content": { "msgtype": "m.text", "body": body }
+        })
+    };
+    let mut ws = WsClient::connect(&alice, "").await;
+    ws.must_next().await;
+    // Longer than one socket read (8 KiB) but within the limit: read whole and sent.
+    let result = ws.command(send("t1", "a".repeat(12 * 1024)), "1").await;
+    assert_eq!(result["ok"], true, "{result}");
+    // Over the limit: the connection is closed as RFC 6455 says, and nothing is sent.
+    ws.send(send("t2", "b".repeat(20 * 1024))).await;
+    let end = ws.next_raw_until_end().await;
+    match end {
+        WsEnd::Closed(Some(frame)) => assert_eq!(u16::from(frame.code), 1009),
+        other => panic!("expected a 1009 close, got {other:?}"),
+    }
+    let stored = alice.message_bodies(&room).await;
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].starts_with('a'));
+    // The server goes on serving new connections.
+    let mut ws = WsClient::connect(&alice, "").await;
+    assert_eq!(ws.must_next().await["type"], "sync");
+    ws.close().await;
+}

@@ -47,6 +47,10 @@ const CLOSE_UNAUTHORIZED: u16 = 4001;
 const CLOSE_BAD_REQUEST: u16 = 4003;
 const CLOSE_TIMEOUT: u16 = 4008;
 const CLOSE_TOO_SLOW: u16 = 4009;
+/// RFC 6455's "message too big".
+const CLOSE_TOO_LARGE: u16 = 1009;
+/// Bytes read from the socket at a time (a longer frame takes several reads).
+const READ_BUFFER: usize = 8 * 1024;
 
 /// Heartbeat settings, from the `[sync]` configuration.
 #[derive(Debug, Clone, Copy)]
@@ -83,16 +87,32 @@ async fn upgrade(
         },
         None => None,
     };
-    ws.on_upgrade(move |socket| async move {
-        let mut connection = Connection {
-            socket,
-            state,
-            last_heard: Instant::now(),
-        };
-        if let Err(reason) = connection.run(params, header_sender).await {
-            connection.close(reason.0, &reason.1).await;
-        }
-    })
+    // Clients send small frames (acknowledgements, commands). tungstenite zero-fills the
+    // free part of its read buffer before every read: at its default of 128 KiB that was 7 %
+    // of server CPU under `bench_sync --ws`, and 128 KiB of memory per connection. A frame
+    // may be no larger than a request body.
+    let limit = state.max_request_bytes;
+    ws.read_buffer_size(READ_BUFFER)
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| async move {
+            let mut connection = Connection {
+                socket,
+                state,
+                last_heard: Instant::now(),
+            };
+            if let Err(reason) = connection.run(params, header_sender).await {
+                connection.close(reason.0, &reason.1).await;
+            }
+        })
+}
+
+/// Whether a read failed because the frame exceeded the size limit.
+fn too_large(error: &axum::Error) -> bool {
+    matches!(
+        std::error::Error::source(error).and_then(|e| e.downcast_ref::<tungstenite::Error>()),
+        Some(tungstenite::Error::Capacity(_))
+    )
 }
 
 fn bearer(parts: &Parts) -> Option<String> {
@@ -288,6 +308,9 @@ impl Connection {
                             Some(Ok(Message::Text(text))) => self.command(&sender, &text).await?,
                             Some(Ok(Message::Binary(_))) => {
                                 self.send(&error_frame(None, &Error::not_json("Frames are JSON text"))).await?;
+                            }
+                            Some(Err(e)) if too_large(&e) => {
+                                return Err(Closing(CLOSE_TOO_LARGE, "frame too large".into()));
                             }
                             Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(()),
                             Some(Ok(_)) => {} // pings and pongs
