@@ -30,8 +30,11 @@ pub fn init_logging(config: &Config) -> tracing_appender::non_blocking::WorkerGu
         tracing_subscriber::EnvFilter::new(level)
     });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    // Log lines are written by a background thread: a request never waits on stderr.
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    // Log lines are written by a background thread: a request never waits on stderr. The
+    // thread flushes whenever it has emptied its queue, so under load the lines that queued
+    // meanwhile go out in one write instead of one system call each.
+    let stderr = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking(stderr);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
