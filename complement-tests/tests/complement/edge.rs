@@ -249,25 +249,15 @@ async fn the_load_programs_connection_reads_answers_like_a_client() {
         let body: complement_tests::Value = serde_json::from_slice(&whoami.body).unwrap();
         assert_eq!(body["user_id"], user.user_id(), "request {i}");
     }
-    let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/lean1");
+    let path = |txn: &str| format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/{txn}");
+    let body = |text: &str| json!({ "msgtype": "m.text", "body": text }).to_string();
     let sent = connection
-        .request(
-            &alice,
-            "PUT",
-            &path,
-            Some(br#"{"msgtype":"m.text","body":"lean"}"#),
-        )
+        .request(&alice, "PUT", &path("lean1"), Some(body("lean").as_bytes()))
         .await;
     assert_eq!(sent.status, 200);
     // Bob is not in the room: the error comes back whole and the connection stays usable.
-    let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/lean2");
     let refused = connection
-        .request(
-            &bob,
-            "PUT",
-            &path,
-            Some(br#"{"msgtype":"m.text","body":"no"}"#),
-        )
+        .request(&bob, "PUT", &path("lean2"), Some(body("no").as_bytes()))
         .await;
     assert_eq!(refused.status, 403);
     let body: complement_tests::Value = serde_json::from_slice(&refused.body).unwrap();
