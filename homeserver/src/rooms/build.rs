@@ -420,14 +420,8 @@ impl AfterCommit {
             pdu.state_key.is_some(),
             self.member.as_deref(),
         );
-        let position = self.position.last();
-        self.position.finish(self.wake);
-        if let Some(sender) = self.echo {
-            inner
-                .streams
-                .events
-                .wake_later(position, vec![sender], ECHO_DELAY);
-        }
+        self.position
+            .finish_waking_later(self.wake, self.echo.into_iter().collect(), ECHO_DELAY);
         Ok(persisted)
     }
 }

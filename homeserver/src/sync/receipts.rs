@@ -316,9 +316,7 @@ impl SyncEngine {
         if delivered {
             // Nobody waits on a delivery receipt: it rides along with the next response
             // its readers get for anything else, or wakes them after one more batch period.
-            let last = position.last();
-            position.finish(Vec::new());
-            self.streams.receipts.wake_later(last, wake, DELIVERY_BATCH);
+            position.finish_waking_later(Vec::new(), wake, DELIVERY_BATCH);
         } else {
             position.finish(wake);
         }

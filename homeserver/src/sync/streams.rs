@@ -79,7 +79,10 @@ impl StreamIds {
     /// their own. A position not visible yet wakes everyone as soon as it is, as `finish`
     /// does; users with no waiter are skipped, since their next sync starts by reading
     /// everything visible.
-    pub fn wake_later(self: &Arc<Self>, position: i64, users: Vec<OwnedUserId>, delay: Duration) {
+    fn wake_later(self: &Arc<Self>, position: i64, users: Vec<OwnedUserId>, delay: Duration) {
+        if users.is_empty() {
+            return;
+        }
         {
             let mut ids = self.lock();
             if position > ids.visible {
@@ -151,7 +154,7 @@ impl Allocation {
     }
 
     /// The last position handed out.
-    pub fn last(&self) -> i64 {
+    fn last(&self) -> i64 {
         self.first + self.count - 1
     }
 
@@ -159,6 +162,19 @@ impl Allocation {
     pub fn finish(mut self, wake: Vec<OwnedUserId>) {
         self.finished = true;
         self.ids.finish(self.first, self.count, true, wake);
+    }
+
+    /// Like [`Allocation::finish`], and wakes `later` after `delay` unless something else
+    /// woke them first (see [`StreamIds::wake_later`]): for users nobody is waiting on.
+    pub fn finish_waking_later(
+        self,
+        now: Vec<OwnedUserId>,
+        later: Vec<OwnedUserId>,
+        delay: Duration,
+    ) {
+        let (ids, last) = (self.ids.clone(), self.last());
+        self.finish(now);
+        ids.wake_later(last, later, delay);
     }
 }
 
