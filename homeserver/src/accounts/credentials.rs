@@ -74,8 +74,7 @@ pub fn new_token() -> String {
 
 /// The form in which tokens are stored and looked up.
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A random ID of `len` upper-case letters and digits (device IDs, UIA sessions, localparts).

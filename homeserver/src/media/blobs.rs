@@ -140,13 +140,7 @@ impl BlobSink for LocalSink {
         Box::pin(async move {
             self.file.flush().await?;
             self.file.sync_data().await?;
-            let sha256: String = self
-                .hasher
-                .clone()
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let sha256 = hex::encode(self.hasher.clone().finalize());
             let target = self.store.path_of(&sha256)?;
             let temp = self.temp.take().expect("a sink finishes once");
             if tokio::fs::try_exists(&target).await? {

@@ -312,8 +312,8 @@ pub(super) fn stored_event(row: &AnyRow) -> StoredEvent {
 /// parameters, so rusqlite binds them by position as sqlx does.
 pub(super) const INSERT_EVENT: &str = "INSERT INTO events (event_id, room_id, type, state_key, \
      sender, origin_server_ts, depth, state_group, json, rel_type, relates_to, contains_url, \
-     stream_ordering, replaces_state) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+     stream_ordering, replaces_state, txn_device_id, txn_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 pub(super) const INSERT_STATE_ENTRY: &str =
     "INSERT INTO state_group_entries (group_id, type, state_key, event_id) VALUES ($1, $2, $3, $4)";
 pub(super) const INSERT_EXTREMITY: &str =
@@ -723,7 +723,7 @@ impl EventStore for Store {
         for chunk in event_ids.chunks(500) {
             let placeholders: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT event_id, txn_id FROM event_txns WHERE user_id = $1 AND device_id = $2 \
+                "SELECT event_id, txn_id FROM events WHERE sender = $1 AND txn_device_id = $2 \
                  AND event_id IN ({})",
                 placeholders.join(", ")
             );
@@ -792,6 +792,8 @@ impl Store {
             .bind(i64::from(e.contains_url))
             .bind(e.stream_ordering)
             .bind(e.replaces_state)
+            .bind(e.txn.map(|t| t.device_id))
+            .bind(e.txn.map(|t| t.txn_id))
             .execute(&mut *tx)
             .await?;
         let stream_ordering = e.stream_ordering;

@@ -167,6 +167,7 @@ impl Store {
             sqlite: None,
         };
         store.migrate().await?;
+        store.spawn_push_mover();
         Ok(store)
     }
 
@@ -213,6 +214,7 @@ impl Store {
             _checkpointer: checkpointer::Checkpointer::spawn(Path::new(path), turn.clone())?,
             turn,
         });
+        store.spawn_push_mover();
         Ok(store)
     }
 

@@ -1,11 +1,18 @@
-//! Notifications: the push actions an event got for each user it notifies (written with
-//! the event, see [`super::NewEvent::push`]), counted for unread badges and listed by
-//! `GET /notifications`.
+//! Notifications: the push actions an event got for each user it notifies, counted for
+//! unread badges and listed by `GET /notifications`.
+//!
+//! They are written with the event (see [`super::NewEvent::push`]) to a staging table keyed
+//! by stream position, where one commit's rows share a page or two, and moved to
+//! `event_push_actions` (keyed by user and room, where each notified user's rows are a page
+//! of their own) in bulk, every [`MOVE_EVERY`]. A move is one transaction and readers read
+//! both tables in one statement, so every row is counted exactly once.
+
+use std::time::Duration;
 
 use sqlx::{Any, Row, Transaction};
 
 use super::{
-    Result, Store, StoredEvent,
+    Backend, Result, Store, StoredEvent,
     events::{EVENT_COLUMN_COUNT, stored_event, stored_event_columns},
 };
 
@@ -54,7 +61,15 @@ pub trait PushStore {
     ) -> Result<Vec<Notification>>;
 }
 
-/// Writes an event's push actions inside its transaction.
+/// How often staged push actions move to `event_push_actions`: rows of this long share the
+/// pages of their users in one commit.
+const MOVE_EVERY: Duration = Duration::from_millis(250);
+
+/// The columns of both push action tables.
+const COLUMNS: &str =
+    "user_id, room_id, event_id, stream_ordering, thread_id, actions, highlight, ts";
+
+/// Writes an event's push actions (to the staging table) inside its transaction.
 pub(super) async fn insert(
     tx: &mut Transaction<'_, Any>,
     room_id: &str,
@@ -79,8 +94,7 @@ pub(super) async fn insert(
             })
             .collect();
         let sql = format!(
-            "INSERT INTO event_push_actions (user_id, room_id, event_id, stream_ordering, thread_id, \
-             actions, highlight, ts) VALUES {}",
+            "INSERT INTO event_push_actions_staging ({COLUMNS}) VALUES {}",
             rows.join(", ")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -107,13 +121,18 @@ impl PushStore for Store {
         room_id: &str,
     ) -> Result<Vec<(String, Counts)>> {
         // One statement: the read position (the later of the public and private unthreaded
-        // read receipts) and the counts after it.
+        // read receipts) and the counts after it, in both tables.
         let rows = sqlx::query(
-            "SELECT thread_id, COUNT(*), CAST(COALESCE(SUM(highlight), 0) AS BIGINT) FROM event_push_actions \
-             WHERE user_id = $1 AND room_id = $2 AND stream_ordering > COALESCE(( \
-                 SELECT MAX(event_pos) FROM receipts WHERE room_id = $2 AND user_id = $1 \
-                 AND thread_id = '' AND receipt_type IN ('m.read', 'm.read.private')), 0) \
-             GROUP BY thread_id",
+            "WITH seen AS (SELECT COALESCE(MAX(event_pos), 0) AS pos FROM receipts \
+                 WHERE room_id = $2 AND user_id = $1 AND thread_id = '' \
+                 AND receipt_type IN ('m.read', 'm.read.private')) \
+             SELECT thread_id, COUNT(*), CAST(COALESCE(SUM(highlight), 0) AS BIGINT) FROM ( \
+                 SELECT thread_id, highlight FROM event_push_actions \
+                 WHERE user_id = $1 AND room_id = $2 AND stream_ordering > (SELECT pos FROM seen) \
+                 UNION ALL \
+                 SELECT thread_id, highlight FROM event_push_actions_staging \
+                 WHERE user_id = $1 AND room_id = $2 AND stream_ordering > (SELECT pos FROM seen) \
+             ) AS p GROUP BY thread_id",
         )
         .bind(user_id)
         .bind(room_id)
@@ -143,16 +162,23 @@ impl PushStore for Store {
         only_highlight: bool,
     ) -> Result<Vec<Notification>> {
         let highlight = if only_highlight {
-            " AND p.highlight = 1"
+            " AND highlight = 1"
         } else {
             ""
         };
+        let mine = |table: &str| {
+            format!(
+                "SELECT event_id, stream_ordering, actions, highlight, ts FROM {table} \
+                 WHERE user_id = $1 AND stream_ordering < $2{highlight}"
+            )
+        };
         let sql = format!(
-            "SELECT {}, p.actions, p.highlight, p.ts FROM event_push_actions p \
+            "SELECT {}, p.actions, p.highlight, p.ts FROM ({} UNION ALL {}) AS p \
              JOIN events e ON e.event_id = p.event_id \
-             WHERE p.user_id = $1 AND p.stream_ordering < $2{highlight} \
              ORDER BY p.stream_ordering DESC LIMIT $3",
-            stored_event_columns("e")
+            stored_event_columns("e"),
+            mine("event_push_actions"),
+            mine("event_push_actions_staging"),
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
@@ -169,5 +195,72 @@ impl PushStore for Store {
                 ts: r.get(EVENT_COLUMN_COUNT + 2),
             })
             .collect())
+    }
+}
+
+impl Store {
+    /// Moves the staged push actions to `event_push_actions` in one transaction; returns how
+    /// many rows moved.
+    pub async fn move_staged_push_actions(&self) -> Result<u64> {
+        let upto: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(stream_ordering) FROM event_push_actions_staging")
+                .fetch_one(&self.read)
+                .await?;
+        let Some(upto) = upto else {
+            return Ok(0);
+        };
+        let mut writing = self.writing().await?;
+        let moved = match self.backend {
+            // One writer at a time: nothing is staged between the copy and the delete.
+            Backend::Sqlite => {
+                let mut tx = sqlx::Connection::begin(&mut *writing).await?;
+                let copy = format!(
+                    "INSERT INTO event_push_actions ({COLUMNS}) SELECT {COLUMNS} \
+                     FROM event_push_actions_staging WHERE stream_ordering <= $1 \
+                     ORDER BY user_id, room_id, stream_ordering"
+                );
+                let moved = sqlx::query(sqlx::AssertSqlSafe(copy))
+                    .bind(upto)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query("DELETE FROM event_push_actions_staging WHERE stream_ordering <= $1")
+                    .bind(upto)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                moved
+            }
+            // Rows may be staged concurrently: move exactly the rows deleted.
+            Backend::Postgres => {
+                let sql = format!(
+                    "WITH moved AS (DELETE FROM event_push_actions_staging \
+                         WHERE stream_ordering <= $1 RETURNING {COLUMNS}) \
+                     INSERT INTO event_push_actions ({COLUMNS}) SELECT {COLUMNS} FROM moved"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(upto)
+                    .execute(&mut *writing)
+                    .await?
+                    .rows_affected()
+            }
+        };
+        Ok(moved)
+    }
+
+    /// Moves staged push actions every [`MOVE_EVERY`] until the store closes.
+    pub(super) fn spawn_push_mover(&self) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(MOVE_EVERY).await;
+                if store.write.is_closed() {
+                    break;
+                }
+                if let Err(err) = store.move_staged_push_actions().await {
+                    tracing::warn!(%err, "moving staged push actions failed; will retry");
+                }
+            }
+        });
     }
 }

@@ -160,6 +160,8 @@ fn write_one(tx: &rusqlite::Transaction<'_>, e: &OwnedEvent) -> rusqlite::Result
         i64::from(e.contains_url),
         e.stream_ordering,
         e.replaces_state,
+        e.txn.as_ref().map(|t| &t.1),
+        e.txn.as_ref().map(|t| &t.3),
     ])?;
     let mut unlink =
         tx.prepare_cached("DELETE FROM forward_extremities WHERE room_id = ?1 AND event_id = ?2")?;
@@ -193,8 +195,9 @@ fn write_one(tx: &rusqlite::Transaction<'_>, e: &OwnedEvent) -> rusqlite::Result
     }
     if !e.push.is_empty() {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO event_push_actions (user_id, room_id, event_id, stream_ordering, \
-             thread_id, actions, highlight, ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO event_push_actions_staging (user_id, room_id, event_id, \
+             stream_ordering, thread_id, actions, highlight, ts) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for p in &e.push {
             insert.execute(params![
