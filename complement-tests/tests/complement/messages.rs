@@ -220,3 +220,45 @@ async fn state_events_carry_the_content_they_replaced() {
     assert_eq!(leave["content"]["membership"], "leave");
     assert_eq!(leave["unsigned"]["prev_content"]["membership"], "join");
 }
+
+/// `unsigned.age` is the event's age when it is served, also when the server serves the
+/// event from memory: read twice a second apart, on each path, it grew by that second.
+#[tokio::test]
+async fn age_is_counted_at_each_read() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    bob.join(&room).await.must_ok();
+    let since = bob.sync(None, "").await.must_ok()["next_batch"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let event_id = alice.send_text(&room, "how old am I").await;
+    let ages = || async {
+        let single = alice.room_get(&room, &format!("event/{event_id}")).await;
+        let page = alice.room_get(&room, "messages?dir=b&limit=1").await;
+        let synced = bob.sync(Some(&since), "timeout=0").await;
+        let from_sync = synced.must_ok()["rooms"]["join"][room.as_str()]["timeline"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event_id"] == event_id.as_str())
+            .expect("the message in bob's sync")["unsigned"]["age"]
+            .as_i64()
+            .unwrap();
+        [
+            single.must_ok()["unsigned"]["age"].as_i64().unwrap(),
+            page.must_ok()["chunk"][0]["unsigned"]["age"]
+                .as_i64()
+                .unwrap(),
+            from_sync,
+        ]
+    };
+    let first = ages().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let second = ages().await;
+    for (before, after) in first.iter().zip(second) {
+        assert!(after >= before + 1000, "{first:?} then {second:?}");
+    }
+}

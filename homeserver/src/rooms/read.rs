@@ -11,7 +11,7 @@ use ruma::{
 };
 use serde_json::{Map, Value as JsonValue};
 
-use super::{Rooms, not_in_room, state::parse_stored};
+use super::{Rooms, client_cache::ClientEvent, not_in_room, state::parse_stored};
 use crate::{
     http::error::{Error, Result},
     storage::{EventFilter, EventStore, RoomStore, StoredEvent},
@@ -237,7 +237,7 @@ impl Rooms {
         for event in stored {
             let plain = event.redacted_by.is_none() && event.replaces_state.is_none();
             if plain && let Some(hit) = self.inner.client_events.get(&event.event_id) {
-                out.push(JsonValue::clone(&hit));
+                out.push(hit.client_form());
                 continue;
             }
             let because = match find(&event.redacted_by) {
@@ -265,7 +265,7 @@ impl Rooms {
             if plain {
                 self.inner
                     .client_events
-                    .put(event.event_id, Arc::new(client.clone()));
+                    .put(event.event_id, Arc::new(ClientEvent::new(client.clone())));
             }
             out.push(client);
         }

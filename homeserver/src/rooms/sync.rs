@@ -4,18 +4,20 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use ruma::{RoomId, UserId, events::StateEventType};
-use serde_json::Value as JsonValue;
+use ruma::{RoomId, UserId, events::StateEventType, room_version_rules::RoomVersionRules};
+use serde_json::{Value as JsonValue, value::RawValue};
 
 use super::{Rooms, read::Visibility};
 use crate::{
-    http::error::Result,
-    storage::{EventFilter, EventStore, StateEntries},
+    http::error::{Error, Result},
+    storage::{EventFilter, EventStore, StateEntries, StoredEvent},
 };
 
-/// A timeline window: the newest events of a range, oldest first.
+/// A timeline window: the newest events of a range, oldest first, as sync carries them.
 pub struct TimelineWindow {
-    pub events: Vec<JsonValue>,
+    pub events: Vec<Box<RawValue>>,
+    /// Whether any of `events` is a membership event.
+    pub has_members: bool,
     /// More events of the range (or, without a lower bound, of history) were left out.
     pub limited: bool,
     /// Stream position of the first event of the window.
@@ -164,23 +166,63 @@ impl Rooms {
                 .into_iter()
                 .collect()
         };
-        let stored = picked.into_iter().map(|(e, _)| e).collect();
-        let mut events = self
-            .to_client(&room_id.to_owned(), &rules, stored, user_id.as_str())
+        let stored: Vec<StoredEvent> = picked.into_iter().map(|(e, _)| e).collect();
+        let has_members = stored
+            .iter()
+            .any(|e| e.json.contains(r#""type":"m.room.member""#));
+        let events = self
+            .sync_events(room_id, &rules, stored, user_id.as_str(), &txns)
             .await?;
-        for event in &mut events {
-            if let Some(txn_id) = event["event_id"].as_str().and_then(|id| txns.get(id)) {
-                event["unsigned"]["transaction_id"] = txn_id.clone().into();
-            }
-            strip_room_id(event);
-        }
         Ok(TimelineWindow {
             events,
+            has_members,
             limited,
             first,
             senders,
             newest_from_others,
         })
+    }
+
+    /// Timeline events as sync carries them: without `room_id`, the sender's own with their
+    /// `unsigned.transaction_id` (`txns`). When every event is plain, nothing relates to any
+    /// and none needs a transaction ID, each is copied from its cached serialized form;
+    /// otherwise they are built like on every other read path.
+    async fn sync_events(
+        &self,
+        room_id: &RoomId,
+        rules: &RoomVersionRules,
+        stored: Vec<StoredEvent>,
+        viewer: &str,
+        txns: &BTreeMap<String, String>,
+    ) -> Result<Vec<Box<RawValue>>> {
+        let plain = stored.iter().all(|e| {
+            e.redacted_by.is_none() && e.replaces_state.is_none() && !txns.contains_key(&e.event_id)
+        });
+        if plain {
+            let ids: Vec<String> = stored.iter().map(|e| e.event_id.clone()).collect();
+            let cached: Option<Vec<Box<RawValue>>> = ids
+                .iter()
+                .map(|id| self.inner.client_events.get(id).map(|c| c.sync_form()))
+                .collect();
+            if let Some(cached) = cached
+                && self.inner.tails.all_unrelated(room_id.as_str(), &ids)
+            {
+                return Ok(cached);
+            }
+        }
+        let mut events = self
+            .to_client(&room_id.to_owned(), rules, stored, viewer)
+            .await?;
+        events
+            .iter_mut()
+            .map(|event| {
+                if let Some(txn_id) = event["event_id"].as_str().and_then(|id| txns.get(id)) {
+                    event["unsigned"]["transaction_id"] = txn_id.clone().into();
+                }
+                strip_room_id(event);
+                serde_json::value::to_raw_value(event).map_err(|_| Error::internal())
+            })
+            .collect()
     }
 
     /// State events at stream position `to` that differ from those at `from` (`None`: the
@@ -314,7 +356,7 @@ fn state_key_of(json: &str) -> Option<String> {
 }
 
 /// Sync sends events without `room_id` (their room is the key they sit under).
-fn strip_room_id(event: &mut JsonValue) {
+pub(super) fn strip_room_id(event: &mut JsonValue) {
     if let Some(object) = event.as_object_mut() {
         object.remove("room_id");
     }

@@ -288,7 +288,7 @@ impl SyncEngine {
     ) -> Result<Option<(JoinedRoom, Option<(String, i64)>)>> {
         let p = plan.p;
         let since_events = p.since.map(|s| s.events);
-        let window = if fresh || has_events {
+        let mut window = if fresh || has_events {
             self.rooms
                 .timeline_window(
                     &p.user_id,
@@ -305,6 +305,7 @@ impl SyncEngine {
         } else {
             TimelineWindow {
                 events: Vec::new(),
+                has_members: false,
                 limited: false,
                 first: None,
                 senders: Vec::new(),
@@ -315,12 +316,8 @@ impl SyncEngine {
         let state = self
             .state_for(plan, room_id, fresh, &window, plan.now.events)
             .await?;
-        let members_changed = fresh
-            || window
-                .events
-                .iter()
-                .chain(&state)
-                .any(|e| e["type"] == "m.room.member");
+        let members_changed =
+            fresh || window.has_members || state.iter().any(|e| e["type"] == "m.room.member");
         if members_changed {
             let summary = self.rooms.member_summary(&p.user_id, room_id).await?;
             room.summary = RoomSummary::new();
@@ -340,7 +337,8 @@ impl SyncEngine {
         room.timeline = Timeline::new();
         room.timeline.limited = window.limited;
         room.timeline.prev_batch = Some(token(window.first.unwrap_or(plan.now.events + 1)));
-        room.timeline.events = raws(&window.events)?;
+        let timeline_empty = window.events.is_empty();
+        room.timeline.events = window.events.drain(..).map(Raw::from_json).collect();
 
         let mut ephemeral = Vec::new();
         if let Some(mut users) = typing {
@@ -362,7 +360,7 @@ impl SyncEngine {
         }
         self.set_unread_counts(p, room_id, &mut room).await?;
         let nothing = !fresh
-            && window.events.is_empty()
+            && timeline_empty
             && state.is_empty()
             && ephemeral.is_empty()
             && account_data.is_none();
@@ -486,7 +484,7 @@ impl SyncEngine {
         left.timeline = Timeline::new();
         left.timeline.limited = window.limited;
         left.timeline.prev_batch = Some(token(window.first.unwrap_or(m.stream_ordering + 1)));
-        left.timeline.events = raws(&window.events)?;
+        left.timeline.events = window.events.into_iter().map(Raw::from_json).collect();
         Ok(left)
     }
 
