@@ -325,6 +325,7 @@ impl Rooms {
         });
         let after = AfterCommit {
             rooms: self.clone(),
+            rules: room.rules.clone(),
             turn: room.turns.take(),
             position,
             kind,
@@ -365,6 +366,7 @@ impl Committing {
 /// counts and recent-changes index learn of it, then its stream position becomes visible.
 struct AfterCommit {
     rooms: Rooms,
+    rules: ruma::room_version_rules::RoomVersionRules,
     turn: Turn,
     position: Allocation,
     kind: String,
@@ -397,6 +399,14 @@ impl AfterCommit {
         let inner = &self.rooms.inner;
         let room_id = pdu.room_id.as_str();
         inner.unread.add(room_id, &self.push);
+        if self.replaces_state.is_none() {
+            // Every member's next sync reads it: in the client-format cache before they wake.
+            let client = pdu.to_client(&self.rules, None, serde_json::Map::new());
+            inner.client_events.put(
+                pdu.event_id.to_string(),
+                Arc::new(super::client_cache::ClientEvent::new(client)),
+            );
+        }
         inner.tails.append(super::tail::Appended {
             event: StoredEvent {
                 stream_ordering: persisted.stream_ordering,

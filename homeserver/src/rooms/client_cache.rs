@@ -52,8 +52,9 @@ impl ClientEvent {
         event
     }
 
-    /// The event as a sync timeline carries it.
-    pub fn sync_form(&self) -> Box<RawValue> {
+    /// The event as a sync timeline carries it, with `unsigned.transaction_id` when it goes
+    /// to the device that sent it.
+    pub fn sync_form(&self, transaction_id: Option<&str>) -> Box<RawValue> {
         let (head, tail) = self.sync.get_or_init(|| {
             let mut event = self.value.clone();
             super::sync::strip_room_id(&mut event);
@@ -75,8 +76,11 @@ impl ClientEvent {
             };
             (head, tail)
         });
-        RawValue::from_string(format!("{head}{}{tail}", self.age()))
-            .expect("an object with a number spliced in is JSON")
+        let txn = transaction_id.map_or(String::new(), |id| {
+            format!(",\"transaction_id\":{}", JsonValue::from(id))
+        });
+        RawValue::from_string(format!("{head}{}{txn}{tail}", self.age()))
+            .expect("an object with a number and a string spliced in is JSON")
     }
 }
 
@@ -149,7 +153,7 @@ mod tests {
                 "origin_server_ts": sent, "content": { "body": "hi" }, "unsigned": unsigned
             }));
             let client = event.client_form();
-            let sync: JsonValue = serde_json::from_str(event.sync_form().get()).unwrap();
+            let sync: JsonValue = serde_json::from_str(event.sync_form(None).get()).unwrap();
             for form in [&client, &sync] {
                 let age = form["unsigned"]["age"].as_i64().unwrap();
                 assert!((60_000..120_000).contains(&age), "{form}");
@@ -159,6 +163,10 @@ mod tests {
             expected["unsigned"]["age"] = sync["unsigned"]["age"].clone();
             assert_eq!(sync, expected);
             assert_eq!(client["room_id"], "!r:x", "the client form keeps it");
+            let own = event.sync_form(Some("t\"1"));
+            let own: JsonValue = serde_json::from_str(own.get()).unwrap();
+            assert_eq!(own["unsigned"]["transaction_id"], "t\"1");
+            assert_eq!(own["content"], sync["content"]);
         }
     }
 }

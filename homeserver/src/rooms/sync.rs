@@ -184,9 +184,9 @@ impl Rooms {
     }
 
     /// Timeline events as sync carries them: without `room_id`, the sender's own with their
-    /// `unsigned.transaction_id` (`txns`). When every event is plain, nothing relates to any
-    /// and none needs a transaction ID, each is copied from its cached serialized form;
-    /// otherwise they are built like on every other read path.
+    /// `unsigned.transaction_id` (`txns`). When every event is plain (not redacted, not
+    /// replacing state), cached, and nothing relates to any, each is copied from its cached
+    /// serialized form; otherwise they are built like on every other read path.
     async fn sync_events(
         &self,
         room_id: &RoomId,
@@ -195,14 +195,17 @@ impl Rooms {
         viewer: &str,
         txns: &BTreeMap<String, String>,
     ) -> Result<Vec<Box<RawValue>>> {
-        let plain = stored.iter().all(|e| {
-            e.redacted_by.is_none() && e.replaces_state.is_none() && !txns.contains_key(&e.event_id)
-        });
+        let plain = stored
+            .iter()
+            .all(|e| e.redacted_by.is_none() && e.replaces_state.is_none());
         if plain {
             let ids: Vec<String> = stored.iter().map(|e| e.event_id.clone()).collect();
             let cached: Option<Vec<Box<RawValue>>> = ids
                 .iter()
-                .map(|id| self.inner.client_events.get(id).map(|c| c.sync_form()))
+                .map(|id| {
+                    let txn = txns.get(id).map(String::as_str);
+                    Some(self.inner.client_events.get(id)?.sync_form(txn))
+                })
                 .collect();
             if let Some(cached) = cached
                 && self.inner.tails.all_unrelated(room_id.as_str(), &ids)
