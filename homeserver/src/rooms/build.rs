@@ -399,24 +399,25 @@ impl AfterCommit {
         let inner = &self.rooms.inner;
         let room_id = pdu.room_id.as_str();
         inner.unread.add(room_id, &self.push);
-        if self.replaces_state.is_none() {
+        let event = StoredEvent {
+            stream_ordering: persisted.stream_ordering,
+            event_id: pdu.event_id.to_string(),
+            room_id: room_id.to_owned(),
+            json: pdu.json.clone(),
+            redacted_by: None,
+            state_group: persisted.state_group,
+            replaces_state: self.replaces_state,
+        };
+        if super::client_cache::is_plain(&event) {
             // Every member's next sync reads it: in the client-format cache before they wake.
             let client = pdu.to_client(&self.rules, None, serde_json::Map::new());
             inner.client_events.put(
-                pdu.event_id.to_string(),
+                event.event_id.clone(),
                 Arc::new(super::client_cache::ClientEvent::new(client)),
             );
         }
         inner.tails.append(super::tail::Appended {
-            event: StoredEvent {
-                stream_ordering: persisted.stream_ordering,
-                event_id: pdu.event_id.to_string(),
-                room_id: room_id.to_owned(),
-                json: pdu.json.clone(),
-                redacted_by: None,
-                state_group: persisted.state_group,
-                replaces_state: self.replaces_state,
-            },
+            event,
             kind: &self.kind,
             sender: pdu.sender.as_str(),
             contains_url: self.contains_url,

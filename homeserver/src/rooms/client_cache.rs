@@ -22,6 +22,11 @@ const GENERATION: usize = 4096;
 
 type Generation = HashMap<String, Arc<ClientEvent>>;
 
+/// Whether the event's client format depends on nothing but its PDU, so it may be cached.
+pub fn is_plain(event: &crate::storage::StoredEvent) -> bool {
+    event.redacted_by.is_none() && event.replaces_state.is_none()
+}
+
 /// A plain event in the client format.
 #[derive(Debug)]
 pub struct ClientEvent {

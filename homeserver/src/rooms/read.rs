@@ -11,7 +11,12 @@ use ruma::{
 };
 use serde_json::{Map, Value as JsonValue};
 
-use super::{Rooms, client_cache::ClientEvent, not_in_room, state::parse_stored};
+use super::{
+    Rooms,
+    client_cache::{ClientEvent, is_plain},
+    not_in_room,
+    state::parse_stored,
+};
 use crate::{
     http::error::{Error, Result},
     storage::{EventFilter, EventStore, RoomStore, StoredEvent},
@@ -235,7 +240,7 @@ impl Rooms {
         };
         let mut out = Vec::with_capacity(stored.len());
         for event in stored {
-            let plain = event.redacted_by.is_none() && event.replaces_state.is_none();
+            let plain = is_plain(&event);
             if plain && let Some(hit) = self.inner.client_events.get(&event.event_id) {
                 out.push(hit.client_form());
                 continue;

@@ -195,11 +195,10 @@ impl Rooms {
         viewer: &str,
         txns: &BTreeMap<String, String>,
     ) -> Result<Vec<Box<RawValue>>> {
-        let plain = stored
-            .iter()
-            .all(|e| e.redacted_by.is_none() && e.replaces_state.is_none());
-        if plain {
-            let ids: Vec<String> = stored.iter().map(|e| e.event_id.clone()).collect();
+        let ids: Vec<String> = stored.iter().map(|e| e.event_id.clone()).collect();
+        if stored.iter().all(super::client_cache::is_plain)
+            && self.inner.tails.all_unrelated(room_id.as_str(), &ids)
+        {
             let cached: Option<Vec<Box<RawValue>>> = ids
                 .iter()
                 .map(|id| {
@@ -207,9 +206,7 @@ impl Rooms {
                     Some(self.inner.client_events.get(id)?.sync_form(txn))
                 })
                 .collect();
-            if let Some(cached) = cached
-                && self.inner.tails.all_unrelated(room_id.as_str(), &ids)
-            {
+            if let Some(cached) = cached {
                 return Ok(cached);
             }
         }

@@ -65,9 +65,20 @@ pub trait PushStore {
 /// pages of their users in one commit.
 const MOVE_EVERY: Duration = Duration::from_millis(250);
 
-/// The columns of both push action tables.
-const COLUMNS: &str =
-    "user_id, room_id, event_id, stream_ordering, thread_id, actions, highlight, ts";
+/// The columns of both push action tables, in the order every insert binds them.
+macro_rules! columns {
+    () => {
+        "user_id, room_id, event_id, stream_ordering, thread_id, actions, highlight, ts"
+    };
+}
+const COLUMNS: &str = columns!();
+
+/// Stages one row (SQLite's event writer; [`insert`] stages several per statement).
+pub(super) const INSERT_STAGED: &str = concat!(
+    "INSERT INTO event_push_actions_staging (",
+    columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+);
 
 /// Writes an event's push actions (to the staging table) inside its transaction.
 pub(super) async fn insert(

@@ -194,11 +194,7 @@ fn write_one(tx: &rusqlite::Transaction<'_>, e: &OwnedEvent) -> rusqlite::Result
             .execute(params![e.event_id, redacts, e.room_id])?;
     }
     if !e.push.is_empty() {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO event_push_actions_staging (user_id, room_id, event_id, \
-             stream_ordering, thread_id, actions, highlight, ts) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
+        let mut insert = tx.prepare_cached(super::push::INSERT_STAGED)?;
         for p in &e.push {
             insert.execute(params![
                 p.user_id,
