@@ -7,7 +7,13 @@
 //!
 //!   cargo build --release --bins -p hearth -p complement-tests
 //!   ./target/release/bench_sync [--ws] [--users 50] [--rooms 10] [--messages 2000]
-//!       [--concurrency 20] [--idle 10000] [--big-rooms 500]
+//!       [--concurrency 20] [--rate 0] [--idle 10000] [--big-rooms 500]
+//!
+//! By default the C senders send back to back, so the server runs flat out: the figures are
+//! its most messages/s, and latency is then mostly queueing (C messages in flight over a
+//! throughput X wait C/X on average). With `--rate R` the senders offer R messages/s
+//! instead (still at most C in flight), which shows latency at a given load. A message is
+//! timed from the moment it was due: a sender that falls behind does not hide the wait.
 //!
 //! With HEARTH_TEST_POSTGRES set, the server runs on a fresh PostgreSQL database.
 //! It prints figures; it asserts nothing.
@@ -32,6 +38,8 @@ struct Args {
     rooms: usize,
     messages: usize,
     concurrency: usize,
+    /// Messages per second offered; 0 sends back to back.
+    rate: f64,
     idle: usize,
     big_rooms: usize,
 }
@@ -43,6 +51,7 @@ fn args() -> Args {
         rooms: 10,
         messages: 2000,
         concurrency: 20,
+        rate: 0.0,
         idle: 10_000,
         big_rooms: 500,
     };
@@ -64,6 +73,7 @@ fn args() -> Args {
             "--rooms" => a.rooms = value(),
             "--messages" => a.messages = value(),
             "--concurrency" => a.concurrency = value(),
+            "--rate" => a.rate = value() as f64,
             "--idle" => a.idle = value(),
             "--big-rooms" => a.big_rooms = value(),
             other => panic!("unknown argument {other}"),
@@ -156,18 +166,9 @@ fn message_ids(body: &SyncBody, me: &str) -> Vec<usize> {
 /// When each message's send request left.
 type Sent = Arc<Mutex<HashMap<usize, Instant>>>;
 
-/// Percent-encodes JSON for a query string.
-fn encoded(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c.to_string(),
-            c => format!("%{:02X}", c as u32),
-        })
-        .collect()
-}
-
 /// Receivers take up to 100 new events per room and response, as busy clients do; a gap
-/// beyond that (a `limited` timeline) counts as undelivered.
+/// beyond that (a `limited` timeline) counts as undelivered. Like stock clients, each
+/// uploads its filter once and names it by ID in every sync.
 const FILTER: &str = r#"{"room":{"timeline":{"limit":100}}}"#;
 
 /// What the receivers saw.
@@ -193,6 +194,16 @@ async fn receive(
     stop: Arc<AtomicUsize>,
 ) {
     let me = client.user_id().to_owned();
+    let filter = client
+        .post(
+            &format!("/_matrix/client/v3/user/{me}/filter"),
+            serde_json::from_str(FILTER).unwrap(),
+        )
+        .await
+        .must_ok()["filter_id"]
+        .as_str()
+        .expect("a filter ID")
+        .to_owned();
     let record = |body: &SyncBody| {
         let now = Instant::now();
         let ids = message_ids(body, &me);
@@ -212,11 +223,8 @@ async fn receive(
         }
     };
     if ws {
-        let mut socket = WsClient::connect(
-            &client,
-            &format!("since={since}&filter={}", encoded(FILTER)),
-        )
-        .await;
+        let mut socket =
+            WsClient::connect(&client, &format!("since={since}&filter={filter}")).await;
         while stop.load(Ordering::Relaxed) == 0 {
             let Ok(Ok(text)) =
                 tokio::time::timeout(Duration::from_millis(500), socket.next_text()).await
@@ -236,7 +244,6 @@ async fn receive(
         }
     } else {
         let mut connection = LeanConnection::open(&client).await;
-        let filter = encoded(FILTER);
         let mut since = since;
         while stop.load(Ordering::Relaxed) == 0 {
             let path =
@@ -257,11 +264,16 @@ async fn main() {
     let a = args();
     let hs = Homeserver::start(ServerOptions::benchmark()).await;
     println!(
-        "bench_sync: {} users in {} rooms, {} messages, concurrency {}, {} ({})",
+        "bench_sync: {} users in {} rooms, {} messages, concurrency {}{}, {} ({})",
         a.users,
         a.rooms,
         a.messages,
         a.concurrency,
+        if a.rate > 0.0 {
+            format!(" at {} msg/s offered", a.rate)
+        } else {
+            String::new()
+        },
         if a.ws { "WebSocket" } else { "long-poll /sync" },
         if std::env::var("HEARTH_TEST_POSTGRES").is_ok() {
             "PostgreSQL"
@@ -319,7 +331,7 @@ async fn main() {
     for _ in 0..a.concurrency {
         let (users, rooms, sent, next) = (users.clone(), rooms.clone(), sent.clone(), next.clone());
         let (send_latencies, done) = (send_latencies.clone(), done.clone());
-        let (n, r) = (a.messages, a.rooms);
+        let (n, r, rate) = (a.messages, a.rooms, a.rate);
         let base = users[0].clone();
         senders.push(tokio::spawn(async move {
             let mut connection = LeanConnection::open(&base).await;
@@ -330,7 +342,18 @@ async fn main() {
                 }
                 let user = &users[id % users.len()];
                 let room = &rooms[(id % users.len()) % r];
-                let at = Instant::now();
+                let at = if rate > 0.0 {
+                    let due = start + Duration::from_secs_f64(id as f64 / rate);
+                    if due > Instant::now() {
+                        // Timed from the wake-up: the timer's millisecond ticks are ours.
+                        tokio::time::sleep_until(due.into()).await;
+                        Instant::now()
+                    } else {
+                        due
+                    }
+                } else {
+                    Instant::now()
+                };
                 sent.lock().unwrap().insert(id, at);
                 let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/t{id}");
                 let body = format!(r#"{{"msgtype":"m.text","body":"m{id}"}}"#);

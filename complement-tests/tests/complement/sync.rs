@@ -374,6 +374,12 @@ async fn filters_are_stored_per_user_and_applied() {
     let timeline = sync_timeline(body, &keep);
     assert_eq!(bodies(&timeline), ["kept"]);
     assert!(timeline.iter().all(|e| e["type"] == "m.room.message"));
+    // Read again (the server now holds it in memory): the same filter, and still alice's only.
+    let again = alice.sync(None, &format!("filter={id}")).await;
+    assert_eq!(bodies(&sync_timeline(again.must_ok(), &keep)), ["kept"]);
+    bob.sync(None, &format!("filter={id}"))
+        .await
+        .must_error(400, "M_INVALID_PARAM");
 
     // Bad inputs: someone else's filters, unknown IDs, malformed definitions.
     bob.post(&path, definition.clone())

@@ -182,14 +182,25 @@ impl SyncEngine {
     }
 
     /// `GET /user/{userId}/filter/{filterId}`, and sync's `filter=<id>`.
-    pub async fn filter(&self, user_id: &UserId, filter_id: &str) -> Result<FilterDefinition> {
+    pub async fn filter(&self, user_id: &UserId, filter_id: &str) -> Result<Arc<FilterDefinition>> {
         let not_found = || Error::not_found("No such filter");
         let id: i64 = filter_id.parse().map_err(|_| not_found())?;
+        let key = (user_id.to_owned(), id);
+        if let Some(filter) = self.cache.filters.lock().expect("not poisoned").get(&key) {
+            return Ok(filter.clone());
+        }
         let json = self
             .store
             .filter(user_id.as_str(), id)
             .await?
             .ok_or_else(not_found)?;
-        serde_json::from_str(&json).map_err(|_| Error::internal())
+        let filter: Arc<FilterDefinition> =
+            Arc::new(serde_json::from_str(&json).map_err(|_| Error::internal())?);
+        let mut filters = self.cache.filters.lock().expect("not poisoned");
+        if filters.len() >= super::FILTERS_KEPT {
+            filters.clear();
+        }
+        filters.insert(key, filter.clone());
+        Ok(filter)
     }
 }

@@ -20,7 +20,9 @@ use std::{
 };
 
 use ruma::{
-    OwnedUserId, UserId, api::client::sync::sync_events::v3::Response, presence::PresenceState,
+    OwnedUserId, UserId,
+    api::client::{filter::FilterDefinition, sync::sync_events::v3::Response},
+    presence::PresenceState,
 };
 use tokio::time::Instant;
 
@@ -56,7 +58,13 @@ struct UserCache {
     /// Devices with queued to-device messages, and the highest position queued for each:
     /// a sync of any other device has nothing to acknowledge.
     to_device_pending: Mutex<HashMap<(String, String), i64>>,
+    /// Filters by owner and ID. A filter never changes once created, so every process may
+    /// keep what it read; stock clients name one in every sync.
+    filters: Mutex<HashMap<(OwnedUserId, i64), Arc<FilterDefinition>>>,
 }
+
+/// Filters kept in memory; past this the cache starts over (a re-read is one query).
+const FILTERS_KEPT: usize = 50_000;
 
 #[derive(Clone)]
 pub struct SyncEngine {

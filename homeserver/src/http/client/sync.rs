@@ -50,6 +50,7 @@ pub async fn resolve_filter(
         Some(Filter::FilterId(id)) => engine
             .filter(user_id, id)
             .await
+            .map(|filter| FilterDefinition::clone(&filter))
             .map_err(|_| Error::invalid_param(format!("Unknown filter {id}"))),
         Some(_) => Err(Error::invalid_param("Unsupported filter")),
     }
@@ -100,5 +101,5 @@ async fn filter(
     let filter = engine
         .filter(&req.body.user_id, &req.body.filter_id)
         .await?;
-    Ok(get_filter::Response::new(filter))
+    Ok(get_filter::Response::new(FilterDefinition::clone(&filter)))
 }
