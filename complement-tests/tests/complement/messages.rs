@@ -262,3 +262,73 @@ async fn age_is_counted_at_each_read() {
         assert!(after >= before + 1000, "{first:?} then {second:?}");
     }
 }
+
+/// Every event a read path returns: a page's `chunk`, a context's events, or the one event.
+fn events_in(body: &complement_tests::Value) -> Vec<complement_tests::Value> {
+    if let Some(chunk) = body["chunk"].as_array() {
+        return chunk.clone();
+    }
+    if body.get("event").is_some() {
+        let mut events = body["events_before"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        events.push(body["event"].clone());
+        events.extend(body["events_after"].as_array().cloned().unwrap_or_default());
+        return events;
+    }
+    vec![body.clone()]
+}
+
+#[tokio::test]
+async fn read_paths_give_the_transaction_id_to_the_sending_device_only() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    let send = |txn: &'static str, content: complement_tests::Value| {
+        let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/{txn}");
+        let alice = alice.clone();
+        async move { alice.put(&path, content).await.must_ok()["event_id"].clone() }
+    };
+    let root = send("root-txn", json!({ "msgtype": "m.text", "body": "root" })).await;
+    let reply = send(
+        "reply-txn",
+        json!({ "msgtype": "m.text", "body": "reply",
+                "m.relates_to": { "rel_type": "m.thread", "event_id": root } }),
+    )
+    .await;
+    let laptop = hs.client().login("alice", complement_tests::PASSWORD).await;
+    let bob = hs.register("bob").await;
+    bob.join(&room).await.must_ok();
+    let root_id = root.as_str().unwrap();
+    let reads = [
+        format!("/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=10"),
+        format!("/_matrix/client/v3/rooms/{room}/event/{root_id}"),
+        format!("/_matrix/client/v3/rooms/{room}/context/{root_id}"),
+        format!("/_matrix/client/v1/rooms/{room}/relations/{root_id}"),
+        format!("/_matrix/client/v1/rooms/{room}/threads"),
+    ];
+    for (reader, sent_here) in [(&alice, true), (&laptop, false), (&bob, false)] {
+        for read in &reads {
+            let body = reader.get(read).await.must_ok().clone();
+            let events = events_in(&body);
+            for (id, txn) in [(&root, "root-txn"), (&reply, "reply-txn")] {
+                let Some(event) = events.iter().find(|e| e["event_id"] == *id) else {
+                    continue;
+                };
+                let expected = if sent_here { json!(txn) } else { json!(null) };
+                assert_eq!(
+                    event["unsigned"]["transaction_id"], expected,
+                    "{read} as {:?} (sending device: {sent_here}): {event:#}",
+                    reader.device_id
+                );
+            }
+            assert!(
+                events
+                    .iter()
+                    .any(|e| e["event_id"] == root || e["event_id"] == reply),
+                "{read} returned one of the two events: {body:#}"
+            );
+        }
+    }
+}

@@ -18,6 +18,7 @@ use super::{
     state::parse_stored,
 };
 use crate::{
+    accounts::Sender,
     http::error::{Error, Result},
     storage::{EventFilter, EventStore, RoomStore, StoredEvent},
 };
@@ -199,6 +200,39 @@ impl Rooms {
             .to_client(room_id, &rules, vec![stored], viewer.as_str())
             .await?;
         events.pop().ok_or_else(Error::internal)
+    }
+
+    /// Adds `unsigned.transaction_id` to the events `viewer` sent from the device reading
+    /// them now: the spec gives the ID only to the client that sent the event. (Sync does
+    /// the same from the room tails, see `sync.rs`.)
+    pub async fn with_transaction_ids<'a>(
+        &self,
+        viewer: &Sender,
+        events: impl IntoIterator<Item = &'a mut JsonValue>,
+    ) -> Result<()> {
+        let own: Vec<&mut JsonValue> = events
+            .into_iter()
+            .filter(|e| e["sender"] == viewer.user_id.as_str())
+            .collect();
+        if own.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = own
+            .iter()
+            .filter_map(|e| e["event_id"].as_str().map(str::to_owned))
+            .collect();
+        let txns: HashMap<String, String> = self
+            .store()
+            .txn_ids(viewer.user_id.as_str(), viewer.device_id.as_str(), &ids)
+            .await?
+            .into_iter()
+            .collect();
+        for event in own {
+            if let Some(txn_id) = event["event_id"].as_str().and_then(|id| txns.get(id)) {
+                event["unsigned"]["transaction_id"] = txn_id.clone().into();
+            }
+        }
+        Ok(())
     }
 
     /// Client-format events with redactions applied and relations bundled for `viewer`.

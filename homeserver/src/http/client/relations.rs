@@ -49,8 +49,11 @@ fn limit(limit: Option<UInt>, default: u32) -> u32 {
 
 /// Fills any of the three relation responses, which share their fields.
 macro_rules! relations_response {
-    ($module:ident, $page:expr) => {{
-        let page: RelationsPage = $page;
+    ($module:ident, $rooms:expr, $sender:expr, $page:expr) => {{
+        let mut page: RelationsPage = $page;
+        $rooms
+            .with_transaction_ids($sender, &mut page.chunk)
+            .await?;
         let chunk = page.chunk.iter().map(raw).collect::<Result<_>>()?;
         let mut response = $module::Response::new(chunk);
         response.next_batch = page.next_batch;
@@ -63,9 +66,10 @@ macro_rules! relations_response {
 
 async fn relations_any(rooms: Rooms, req: Ruma<relating::Request>) -> Result<relating::Response> {
     let b = &req.body;
+    let sender = req.sender()?;
     let page = rooms
         .relations_for(
-            &req.sender()?.user_id,
+            &sender.user_id,
             &b.room_id,
             &b.event_id,
             None,
@@ -77,7 +81,7 @@ async fn relations_any(rooms: Rooms, req: Ruma<relating::Request>) -> Result<rel
             b.recurse,
         )
         .await?;
-    relations_response!(relating, page)
+    relations_response!(relating, rooms, sender, page)
 }
 
 async fn relations_of_type(
@@ -86,9 +90,10 @@ async fn relations_of_type(
 ) -> Result<relating_type::Response> {
     let b = &req.body;
     let rel_type = b.rel_type.to_string();
+    let sender = req.sender()?;
     let page = rooms
         .relations_for(
-            &req.sender()?.user_id,
+            &sender.user_id,
             &b.room_id,
             &b.event_id,
             Some(&rel_type),
@@ -100,7 +105,7 @@ async fn relations_of_type(
             b.recurse,
         )
         .await?;
-    relations_response!(relating_type, page)
+    relations_response!(relating_type, rooms, sender, page)
 }
 
 async fn relations_of_type_and_kind(
@@ -109,9 +114,10 @@ async fn relations_of_type_and_kind(
 ) -> Result<relating_type_kind::Response> {
     let b = &req.body;
     let (rel_type, kind) = (b.rel_type.to_string(), b.event_type.to_string());
+    let sender = req.sender()?;
     let page = rooms
         .relations_for(
-            &req.sender()?.user_id,
+            &sender.user_id,
             &b.room_id,
             &b.event_id,
             Some(&rel_type),
@@ -123,21 +129,23 @@ async fn relations_of_type_and_kind(
             b.recurse,
         )
         .await?;
-    relations_response!(relating_type_kind, page)
+    relations_response!(relating_type_kind, rooms, sender, page)
 }
 
 async fn thread_list(rooms: Rooms, req: Ruma<threads::Request>) -> Result<threads::Response> {
     let b = &req.body;
     let participated = matches!(b.include, IncludeThreads::Participated);
-    let page = rooms
+    let sender = req.sender()?;
+    let mut page = rooms
         .threads_for(
-            &req.sender()?.user_id,
+            &sender.user_id,
             &b.room_id,
             b.from.as_deref(),
             limit(b.limit, 20),
             participated,
         )
         .await?;
+    rooms.with_transaction_ids(sender, &mut page.chunk).await?;
     let mut response = threads::Response::new(page.chunk.iter().map(raw).collect::<Result<_>>()?);
     response.next_batch = page.next_batch;
     Ok(response)
@@ -146,15 +154,20 @@ async fn thread_list(rooms: Rooms, req: Ruma<threads::Request>) -> Result<thread
 async fn event_context(rooms: Rooms, req: Ruma<context::Request>) -> Result<context::Response> {
     let b = &req.body;
     let limit = u32::try_from(u64::from(b.limit)).unwrap_or(u32::MAX);
-    let page = rooms
+    let sender = req.sender()?;
+    let mut page = rooms
         .context_for(
-            &req.sender()?.user_id,
+            &sender.user_id,
             &b.room_id,
             &b.event_id,
             limit,
             &event_filter(&b.filter),
         )
         .await?;
+    let events = (page.before.iter_mut())
+        .chain([&mut page.event])
+        .chain(page.after.iter_mut());
+    rooms.with_transaction_ids(sender, events).await?;
     let mut response = context::Response::new();
     response.event = Some(raw(&page.event)?);
     response.events_before = page.before.iter().map(raw).collect::<Result<_>>()?;

@@ -194,13 +194,11 @@ async fn redact_event(rooms: Rooms, req: Ruma<redact::Request>) -> Result<redact
 }
 
 async fn event(rooms: Rooms, req: Ruma<get_event::Request>) -> Result<get_event::Response> {
-    let event = rooms
-        .event_for(
-            &req.sender()?.user_id,
-            &req.body.room_id,
-            &req.body.event_id,
-        )
+    let sender = req.sender()?;
+    let mut event = rooms
+        .event_for(&sender.user_id, &req.body.room_id, &req.body.event_id)
         .await?;
+    rooms.with_transaction_ids(sender, [&mut event]).await?;
     Ok(get_event::Response::new(raw(&event)?))
 }
 
@@ -211,9 +209,10 @@ async fn room_messages(rooms: Rooms, req: Ruma<messages::Request>) -> Result<mes
         body.filter.lazy_load_options,
         LazyLoadOptions::Enabled { .. }
     );
-    let page = rooms
+    let sender = req.sender()?;
+    let mut page = rooms
         .messages(
-            &req.sender()?.user_id,
+            &sender.user_id,
             &body.room_id,
             body.from.as_deref(),
             body.to.as_deref(),
@@ -223,6 +222,7 @@ async fn room_messages(rooms: Rooms, req: Ruma<messages::Request>) -> Result<mes
             lazy,
         )
         .await?;
+    rooms.with_transaction_ids(sender, &mut page.chunk).await?;
     let mut response = messages::Response::new();
     response.start = page.start;
     response.end = page.end;
