@@ -151,6 +151,26 @@ async fn every_request_is_one_log_line_with_its_user_status_and_latency() {
     )
     .await;
     assert!(!anonymous.contains("user="), "{anonymous}");
+
+    // A sync that succeeds is polled again at once: its line is DEBUG, off by default. A
+    // failing one is still logged.
+    alice.sync(None, "timeout=0").await.must_ok();
+    alice
+        .get("/_matrix/client/v3/sync?filter=12345")
+        .await
+        .must_error(400, "M_INVALID_PARAM");
+    complement_tests::must_eventually(
+        "the failed sync's line",
+        std::time::Duration::from_secs(5),
+        || line("path=/_matrix/client/v3/sync", "status=400"),
+    )
+    .await;
+    let log = std::fs::read_to_string(hs.log_path()).unwrap();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("path=/_matrix/client/v3/sync") && l.contains("status=200")),
+        "{log}"
+    );
 }
 
 #[tokio::test]

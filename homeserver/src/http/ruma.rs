@@ -202,6 +202,18 @@ pub trait RumaRouter {
         F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static;
 
+    /// As [`RumaRouter::ruma`], for an endpoint a client calls again as soon as it has its
+    /// answer (the `/sync` long-poll): its successes are logged at DEBUG, since a
+    /// long-polling client makes one such request per message it receives.
+    fn ruma_polled<T, S, F, Fut>(self, handler: F) -> Self
+    where
+        T: IncomingRequest + Send + 'static,
+        T::Authentication: AuthRequirement,
+        T::OutgoingResponse: Send,
+        S: FromRef<AppState> + Send + 'static,
+        F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static;
+
     /// As [`RumaRouter::ruma`], for a handler that builds the HTTP response itself
     /// (streamed file downloads with their headers).
     fn ruma_http<T, S, F, Fut>(self, handler: F) -> Self
@@ -236,8 +248,9 @@ fn paths_of<T: Metadata>() -> Vec<&'static str> {
         .collect()
 }
 
-/// Mounts `route` on every path of `T`, tagging responses with the route for metrics.
-fn mount<T, R, Fut>(mut router: Router<AppState>, route: R) -> Router<AppState>
+/// Mounts `route` on every path of `T`, tagging responses with the route for metrics and
+/// the access log.
+fn mount<T, R, Fut>(mut router: Router<AppState>, route: R, polled: bool) -> Router<AppState>
 where
     T: Metadata,
     R: Fn(AppState, Request) -> Fut + Clone + Send + Sync + 'static,
@@ -250,13 +263,53 @@ where
             let route = route.clone();
             async move {
                 let mut response = route(state, req).await;
-                response.extensions_mut().insert(RouteName(path));
+                response.extensions_mut().insert(RouteName { path, polled });
                 response
             }
         };
         router = router.route(path, on(filter, tagged));
     }
     router
+}
+
+/// Mounts a handler that answers with a ruma response.
+fn mount_ruma<T, S, F, Fut>(router: Router<AppState>, handler: F, polled: bool) -> Router<AppState>
+where
+    T: IncomingRequest + Send + 'static,
+    T::Authentication: AuthRequirement,
+    T::OutgoingResponse: Send,
+    S: FromRef<AppState> + Send + 'static,
+    F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static,
+{
+    // A ruma response is one more way of building the HTTP response.
+    let handler = move |service: S, req: Ruma<T>| {
+        let handler = handler.clone();
+        async move { Ok(respond(handler(service, req).await)) }
+    };
+    mount_http::<T, S, _, _>(router, handler, polled)
+}
+
+/// Mounts a handler that builds the HTTP response itself.
+fn mount_http<T, S, F, Fut>(router: Router<AppState>, handler: F, polled: bool) -> Router<AppState>
+where
+    T: IncomingRequest + Send + 'static,
+    T::Authentication: AuthRequirement,
+    S: FromRef<AppState> + Send + 'static,
+    F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response>> + Send + 'static,
+{
+    let route = move |state: AppState, req: Request| {
+        let handler = handler.clone();
+        async move {
+            match Ruma::<T>::extract(req, &state).await {
+                Ok(ruma) => handler(S::from_ref(&state), ruma).await,
+                Err(err) => Err(err),
+            }
+            .unwrap_or_else(IntoResponse::into_response)
+        }
+    };
+    mount::<T, _, _>(router, route, polled)
 }
 
 impl RumaRouter for Router<AppState> {
@@ -269,11 +322,19 @@ impl RumaRouter for Router<AppState> {
         F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static,
     {
-        // A ruma response is one more way of building the HTTP response.
-        self.ruma_http(move |service: S, req: Ruma<T>| {
-            let handler = handler.clone();
-            async move { Ok(respond(handler(service, req).await)) }
-        })
+        mount_ruma::<T, S, F, Fut>(self, handler, false)
+    }
+
+    fn ruma_polled<T, S, F, Fut>(self, handler: F) -> Self
+    where
+        T: IncomingRequest + Send + 'static,
+        T::Authentication: AuthRequirement,
+        T::OutgoingResponse: Send,
+        S: FromRef<AppState> + Send + 'static,
+        F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<T::OutgoingResponse>> + Send + 'static,
+    {
+        mount_ruma::<T, S, F, Fut>(self, handler, true)
     }
 
     fn ruma_http<T, S, F, Fut>(self, handler: F) -> Self
@@ -284,16 +345,7 @@ impl RumaRouter for Router<AppState> {
         F: Fn(S, Ruma<T>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<Response>> + Send + 'static,
     {
-        mount::<T, _, _>(self, move |state: AppState, req: Request| {
-            let handler = handler.clone();
-            async move {
-                match Ruma::<T>::extract(req, &state).await {
-                    Ok(ruma) => handler(S::from_ref(&state), ruma).await,
-                    Err(err) => Err(err),
-                }
-                .unwrap_or_else(IntoResponse::into_response)
-            }
-        })
+        mount_http::<T, S, F, Fut>(self, handler, false)
     }
 
     fn ruma_raw<T, S, F, Fut>(self, handler: F) -> Self
@@ -304,7 +356,7 @@ impl RumaRouter for Router<AppState> {
         F: Fn(S, RawRequest) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<Response>> + Send + 'static,
     {
-        mount::<T, _, _>(self, move |state: AppState, req: Request| {
+        let route = move |state: AppState, req: Request| {
             let handler = handler.clone();
             async move {
                 match RawRequest::extract::<T>(req, &state).await {
@@ -313,7 +365,8 @@ impl RumaRouter for Router<AppState> {
                 }
                 .unwrap_or_else(IntoResponse::into_response)
             }
-        })
+        };
+        mount::<T, _, _>(self, route, false)
     }
 }
 

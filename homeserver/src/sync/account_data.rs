@@ -185,9 +185,12 @@ impl SyncEngine {
     pub async fn filter(&self, user_id: &UserId, filter_id: &str) -> Result<Arc<FilterDefinition>> {
         let not_found = || Error::not_found("No such filter");
         let id: i64 = filter_id.parse().map_err(|_| not_found())?;
-        let key = (user_id.to_owned(), id);
-        if let Some(filter) = self.cache.filters.lock().expect("not poisoned").get(&key) {
-            return Ok(filter.clone());
+        // Keyed by owner first, so a hit looks up with the borrowed user ID.
+        let cached = (self.cache.filters.lock().expect("not poisoned"))
+            .get(user_id)
+            .and_then(|own| own.get(&id).cloned());
+        if let Some(filter) = cached {
+            return Ok(filter);
         }
         let json = self
             .store
@@ -200,7 +203,11 @@ impl SyncEngine {
         if filters.len() >= super::FILTERS_KEPT {
             filters.clear();
         }
-        filters.insert(key, filter.clone());
+        let own = filters.entry(user_id.to_owned()).or_default();
+        if own.len() >= super::FILTERS_KEPT_PER_USER {
+            own.clear();
+        }
+        own.insert(id, filter.clone());
         Ok(filter)
     }
 }

@@ -60,11 +60,13 @@ struct UserCache {
     to_device_pending: Mutex<HashMap<(String, String), i64>>,
     /// Filters by owner and ID. A filter never changes once created, so every process may
     /// keep what it read; stock clients name one in every sync.
-    filters: Mutex<HashMap<(OwnedUserId, i64), Arc<FilterDefinition>>>,
+    filters: Mutex<HashMap<OwnedUserId, HashMap<i64, Arc<FilterDefinition>>>>,
 }
 
-/// Filters kept in memory; past this the cache starts over (a re-read is one query).
+/// Users whose filters are kept in memory, and filters kept per user (a client may upload
+/// one at every start); past either the cache starts over (a re-read is one query).
 const FILTERS_KEPT: usize = 50_000;
+const FILTERS_KEPT_PER_USER: usize = 64;
 
 #[derive(Clone)]
 pub struct SyncEngine {

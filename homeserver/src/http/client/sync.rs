@@ -27,7 +27,7 @@ use crate::{
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    router.ruma(sync).ruma(new_filter).ruma(filter)
+    router.ruma_polled(sync).ruma(new_filter).ruma(filter)
 }
 
 /// Requests about a user's own data are made by that user.
