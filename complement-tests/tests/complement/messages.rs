@@ -309,8 +309,20 @@ async fn read_paths_give_the_transaction_id_to_the_sending_device_only() {
         format!("/_matrix/client/v1/rooms/{room}/threads"),
     ];
     for (reader, sent_here) in [(&alice, true), (&laptop, false), (&bob, false)] {
-        for read in &reads {
-            let body = reader.get(read).await.must_ok().clone();
+        let search = json!({ "search_categories": { "room_events": { "search_term": "root" } } });
+        let found = reader.post("/_matrix/client/v3/search", search).await;
+        let found: Vec<_> = found.must_ok()["search_categories"]["room_events"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["result"].clone())
+            .collect();
+        for read in reads.iter().map(Some).chain([None]) {
+            let body = match read {
+                Some(read) => reader.get(read).await.must_ok().clone(),
+                None => json!({ "chunk": found }),
+            };
+            let read = read.map_or("/search", String::as_str);
             let events = events_in(&body);
             for (id, txn) in [(&root, "root-txn"), (&reply, "reply-txn")] {
                 let Some(event) = events.iter().find(|e| e["event_id"] == *id) else {

@@ -28,7 +28,8 @@ fn uint(value: ruma::UInt) -> u32 {
 }
 
 async fn search_events(rooms: Rooms, req: Ruma<search::Request>) -> Result<search::Response> {
-    let user_id = req.sender()?.user_id.clone();
+    let sender = req.sender()?;
+    let user_id = sender.user_id.clone();
     let Some(criteria) = &req.body.search_categories.room_events else {
         // No category asked for: nothing to search.
         return Ok(search::Response::new(ResultCategories::new()));
@@ -97,9 +98,11 @@ async fn search_events(rooms: Rooms, req: Ruma<search::Request>) -> Result<searc
             .iter()
             .any(|g| matches!(g.key, Some(GroupingKey::Sender))),
     };
-    let section = rooms
+    let mut section = rooms
         .search(&user_id, params, req.body.next_batch.as_deref())
         .await?;
+    let found = (section["results"].as_array_mut().into_iter().flatten()).map(|r| &mut r["result"]);
+    rooms.with_transaction_ids(sender, found).await?;
     let room_events = serde_json::from_value(section).map_err(|e| {
         tracing::error!(error = %e, "search result does not fit ruma's type");
         Error::internal()
