@@ -17,6 +17,15 @@ use tokio::{
 
 use crate::Client;
 
+/// The database backend deployments run on, for the load programs' headers.
+pub fn backend_name() -> &'static str {
+    if test_postgres_url().is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
 /// Where the `hearth` binary is: `HEARTH_BIN`, else next to this test executable's `deps/`.
 pub fn hearth_binary() -> PathBuf {
     if let Ok(path) = std::env::var("HEARTH_BIN") {

@@ -8,7 +8,8 @@ mod ws;
 
 pub use client::{Client, RawResponse};
 pub use deployment::{
-    CpuMeter, Deployment, Homeserver, ServerOptions, cpu_time_of, hearth_binary, rss_of,
+    CpuMeter, Deployment, Homeserver, ServerOptions, backend_name, cpu_time_of, hearth_binary,
+    rss_of,
 };
 pub use lean::{LeanConnection, LeanResponse};
 pub use serde_json::{Value, json};

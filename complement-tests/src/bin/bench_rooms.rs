@@ -259,7 +259,10 @@ async fn main() {
         search.push(start.elapsed());
     }
 
-    println!("hearth rooms benchmark (SQLite, loopback, 2 worker threads in the client)");
+    println!(
+        "hearth rooms benchmark ({}, loopback, 2 worker threads in the client)",
+        complement_tests::backend_name()
+    );
     report("createRoom", create);
     report("send (one at a time)", single);
     report("whoami (20 concurrent)", whoami);

@@ -275,11 +275,7 @@ async fn main() {
             String::new()
         },
         if a.ws { "WebSocket" } else { "long-poll /sync" },
-        if std::env::var("HEARTH_TEST_POSTGRES").is_ok() {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
+        complement_tests::backend_name()
     );
     let mut users = Vec::new();
     for i in 0..a.users {
