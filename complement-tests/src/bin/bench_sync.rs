@@ -1,8 +1,9 @@
 //! Load program for the sync engine: U users in R rooms (each user in one room, U/R per
 //! room), every user syncing by long-poll or WebSocket, N messages sent with concurrency C.
-//! Prints send throughput, delivery latency from send to every other member (from the moment
-//! the send request left, and from the moment its 200 came back), undelivered count, CPU per
-//! message and server RSS; then the initial sync of a user in 500 rooms, and server RSS with
+//! With `--ws` each user's sends go through its own socket as `send` commands, as a
+//! WebSocket client's would. Prints send throughput, delivery latency from send to every
+//! other member (from the moment the send request left, and from the moment its answer came
+//! back), undelivered count, CPU per message and server RSS; then the initial sync of a user in 500 rooms, and server RSS with
 //! many idle long-polls.
 //!
 //!   cargo build --release --bins -p hearth -p complement-tests
@@ -31,6 +32,7 @@ use complement_tests::{
     Client, CpuMeter, Homeserver, LeanConnection, ServerOptions, WsClient, json,
 };
 use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
 
 struct Args {
     ws: bool,
@@ -110,6 +112,8 @@ fn mib(bytes: Option<u64>) -> String {
 /// costs it little (the rest is skipped, not built).
 #[derive(Deserialize)]
 struct SyncBody {
+    /// Empty in a `result` frame's body, which shares this struct.
+    #[serde(default)]
     next_batch: String,
     #[serde(default)]
     rooms: SyncRooms,
@@ -144,12 +148,23 @@ struct MessageContent {
     body: Option<String>,
 }
 
-/// A WebSocket frame, as far as the load program reads it.
+/// A WebSocket frame, as far as the load program reads it: a `sync` frame's body, or a
+/// `result` frame's message number and outcome.
 #[derive(Deserialize)]
 struct Frame {
     #[serde(rename = "type")]
     kind: String,
     body: Option<SyncBody>,
+    id: Option<usize>,
+    #[serde(default)]
+    ok: bool,
+}
+
+/// A send command for a user's WebSocket, answered with whether it succeeded.
+struct Outgoing {
+    id: usize,
+    frame: String,
+    done: oneshot::Sender<bool>,
 }
 
 /// Message `m{id}` bodies from others seen in a sync body's timelines.
@@ -188,6 +203,7 @@ struct Tally {
 async fn receive(
     client: Client,
     ws: bool,
+    mut outbox: mpsc::UnboundedReceiver<Outgoing>,
     since: String,
     sent: Sent,
     tally: Arc<Tally>,
@@ -225,21 +241,37 @@ async fn receive(
     if ws {
         let mut socket =
             WsClient::connect(&client, &format!("since={since}&filter={filter}")).await;
+        // Sends waiting for their `result` frame, by message number.
+        let mut pending: HashMap<usize, oneshot::Sender<bool>> = HashMap::new();
         while stop.load(Ordering::Relaxed) == 0 {
-            let Ok(Ok(text)) =
-                tokio::time::timeout(Duration::from_millis(500), socket.next_text()).await
-            else {
-                continue;
+            let text = tokio::select! {
+                Some(out) = outbox.recv() => {
+                    pending.insert(out.id, out.done);
+                    socket.send_text(&out.frame).await;
+                    continue;
+                }
+                text = tokio::time::timeout(Duration::from_millis(500), socket.next_text()) => {
+                    let Ok(Ok(text)) = text else { continue };
+                    text
+                }
             };
             let frame: Frame = serde_json::from_str(&text).expect("a frame");
-            if let (true, Some(body)) = (frame.kind == "sync", frame.body) {
-                record(&body);
-                socket
-                    .send_text(&format!(
-                        r#"{{"type":"ack","next_batch":"{}"}}"#,
-                        body.next_batch
-                    ))
-                    .await;
+            match (frame.kind.as_str(), frame.body) {
+                ("sync", Some(body)) => {
+                    record(&body);
+                    socket
+                        .send_text(&format!(
+                            r#"{{"type":"ack","next_batch":"{}"}}"#,
+                            body.next_batch
+                        ))
+                        .await;
+                }
+                ("result", _) => {
+                    if let Some(done) = frame.id.and_then(|id| pending.remove(&id)) {
+                        let _ = done.send(frame.ok);
+                    }
+                }
+                _ => {}
             }
         }
     } else {
@@ -274,7 +306,11 @@ async fn main() {
         } else {
             String::new()
         },
-        if a.ws { "WebSocket" } else { "long-poll /sync" },
+        if a.ws {
+            "WebSocket, sends on the same sockets"
+        } else {
+            "long-poll /sync"
+        },
         complement_tests::backend_name()
     );
     let mut users = Vec::new();
@@ -298,7 +334,11 @@ async fn main() {
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicUsize::new(0));
     let mut receivers = Vec::new();
+    // Over WebSocket, each user's sends go through its own socket, as a client's would.
+    let mut outboxes = Vec::new();
     for user in &users {
+        let (outbox, sending) = mpsc::unbounded_channel();
+        outboxes.push(outbox);
         let since = user
             .sync(None, "filter={\"room\":{\"timeline\":{\"limit\":1}}}")
             .await
@@ -309,6 +349,7 @@ async fn main() {
         receivers.push(tokio::spawn(receive(
             user.clone(),
             a.ws,
+            sending,
             since,
             sent.clone(),
             tally.clone(),
@@ -326,6 +367,7 @@ async fn main() {
     let mut senders = Vec::new();
     for _ in 0..a.concurrency {
         let (users, rooms, sent, next) = (users.clone(), rooms.clone(), sent.clone(), next.clone());
+        let (outboxes, ws) = (outboxes.clone(), a.ws);
         let (send_latencies, done) = (send_latencies.clone(), done.clone());
         let (n, r, rate) = (a.messages, a.rooms, a.rate);
         let base = users[0].clone();
@@ -351,12 +393,24 @@ async fn main() {
                     Instant::now()
                 };
                 sent.lock().unwrap().insert(id, at);
-                let path = format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/t{id}");
                 let body = format!(r#"{{"msgtype":"m.text","body":"m{id}"}}"#);
-                let response = connection
-                    .request(user, "PUT", &path, Some(body.as_bytes()))
-                    .await;
-                assert_eq!(response.status, 200, "send failed");
+                if ws {
+                    let frame = format!(
+                        r#"{{"type":"send","id":{id},"room_id":"{room}","event_type":"m.room.message","txn_id":"t{id}","content":{body}}}"#
+                    );
+                    let (done, ok) = oneshot::channel();
+                    outboxes[id % users.len()]
+                        .send(Outgoing { id, frame, done })
+                        .expect("the user's socket is open");
+                    assert!(ok.await.expect("an answer"), "send failed");
+                } else {
+                    let path =
+                        format!("/_matrix/client/v3/rooms/{room}/send/m.room.message/t{id}");
+                    let response = connection
+                        .request(user, "PUT", &path, Some(body.as_bytes()))
+                        .await;
+                    assert_eq!(response.status, 200, "send failed");
+                }
                 send_latencies.lock().unwrap().push(at.elapsed());
                 done.lock().unwrap().insert(id, Instant::now());
             }

@@ -112,6 +112,54 @@ async fn commands_are_answered_by_correlated_results() {
 }
 
 #[tokio::test]
+async fn pipelined_commands_are_answered_in_order() {
+    let hs = Deployment::one().await;
+    let alice = hs.register("alice").await;
+    let bob = hs.register("bob").await;
+    let room = alice.create_room(json!({ "preset": "public_chat" })).await;
+    bob.join(&room).await.must_ok();
+    let mut ws = WsClient::connect(&alice, "").await;
+    ws.must_next().await;
+    // More commands than the server reads ahead of the running one (64), all written
+    // before any answer is read; every tenth is a ping, answered in its turn too.
+    const COMMANDS: u64 = 100;
+    for i in 0..COMMANDS {
+        let command = if i % 10 == 9 {
+            json!({ "type": "ping", "id": i })
+        } else {
+            json!({
+                "type": "send", "id": i, "room_id": room, "event_type": "m.room.message",
+                "txn_id": format!("p{i}"), "content": { "msgtype": "m.text", "body": format!("p{i}") }
+            })
+        };
+        ws.send(command).await;
+    }
+    let mut answered = Vec::new();
+    let mut event_ids = std::collections::HashSet::new();
+    while answered.len() < COMMANDS as usize {
+        let frame = ws.must_next().await;
+        match frame["type"].as_str() {
+            Some("result") => {
+                assert_eq!(frame["ok"], true, "{frame}");
+                assert!(event_ids.insert(frame["body"]["event_id"].to_string()));
+                answered.push(frame["id"].as_u64().expect("the command's id"));
+            }
+            Some("pong") => answered.push(frame["id"].as_u64().expect("the ping's id")),
+            _ => {}
+        }
+    }
+    assert_eq!(answered, (0..COMMANDS).collect::<Vec<_>>());
+    // Bob reads them in the order they were sent.
+    let mut expected: Vec<String> = (0..COMMANDS)
+        .filter(|i| i % 10 != 9)
+        .map(|i| format!("p{i}"))
+        .collect();
+    expected.reverse();
+    assert_eq!(bob.message_bodies(&room).await, expected);
+    ws.close().await;
+}
+
+#[tokio::test]
 async fn bad_frames_get_error_frames_and_the_connection_stays_usable() {
     let hs = Deployment::one().await;
     let alice = hs.register("alice").await;

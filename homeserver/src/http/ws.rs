@@ -7,7 +7,7 @@
 //! A reader too slow to take even one frame within the timeout is closed (code 4009) and
 //! resumes from its last token.
 
-use std::time::Duration;
+use std::{collections::VecDeque, time::Duration};
 
 use axum::{
     Router,
@@ -28,7 +28,10 @@ use ruma::{
 };
 use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
-use tokio::time::{Instant, timeout};
+use tokio::{
+    task::JoinHandle,
+    time::{Instant, timeout},
+};
 
 use super::{
     AppState,
@@ -47,6 +50,9 @@ const CLOSE_UNAUTHORIZED: u16 = 4001;
 const CLOSE_BAD_REQUEST: u16 = 4003;
 const CLOSE_TIMEOUT: u16 = 4008;
 const CLOSE_TOO_SLOW: u16 = 4009;
+/// Client frames read ahead of the running command, most; beyond them the connection stops
+/// reading until a command is done.
+const MAX_WAITING: usize = 64;
 /// RFC 6455's "message too big".
 const CLOSE_TOO_LARGE: u16 = 1009;
 /// Bytes read from the socket at a time (a longer frame takes several reads).
@@ -182,10 +188,6 @@ impl Connection {
     }
 
     /// Sends a frame, giving up on a reader that takes longer than the timeout.
-    async fn send(&mut self, frame: &JsonValue) -> Result<(), Closing> {
-        self.send_text(frame.to_string()).await
-    }
-
     async fn send_text(&mut self, text: String) -> Result<(), Closing> {
         let text = Utf8Bytes::from(text);
         match timeout(
@@ -269,6 +271,8 @@ impl Connection {
         ping.tick().await;
         self.last_heard = Instant::now();
         let mut first = true;
+        let mut waiting = VecDeque::new();
+        let mut running: Option<Running> = None;
         loop {
             let (response, has_data) = engine
                 .build(&sync, engine.streams().current())
@@ -293,22 +297,43 @@ impl Connection {
             if more_to_device {
                 continue;
             }
-            // Wait for news, a client frame or the heartbeat.
+            // Wait for news, a command's answer, a client frame or the heartbeat. Commands
+            // run one at a time beside the pushes: a send waiting for its commit holds up
+            // no sync frame.
             loop {
+                if running.is_none()
+                    && let Some(frame) = waiting.pop_front()
+                {
+                    // Its own task, so that it keeps going while this one builds or
+                    // writes a sync frame: a command suspended there could hold what
+                    // the build needs.
+                    running = Some(tokio::spawn(answer(
+                        self.state.clone(),
+                        sender.clone(),
+                        frame,
+                    )));
+                }
                 tokio::select! {
+                    // A finished command's answer goes out before a sync frame that may
+                    // carry what it did.
+                    biased;
+                    reply = finished(&mut running) => {
+                        running = None;
+                        if let Some(text) = reply {
+                            self.send_text(text).await?;
+                        }
+                    }
                     changed = wake.changed() => {
                         if changed.is_err() {
                             return Err(Closing(1011, "notifier gone".into()));
                         }
                         break;
                     }
-                    frame = self.socket.recv() => {
+                    frame = self.socket.recv(), if waiting.len() < MAX_WAITING => {
                         self.last_heard = Instant::now();
                         match frame {
-                            Some(Ok(Message::Text(text))) => self.command(&sender, &text).await?,
-                            Some(Ok(Message::Binary(_))) => {
-                                self.send(&error_frame(None, &Error::not_json("Frames are JSON text"))).await?;
-                            }
+                            Some(Ok(Message::Text(text))) => waiting.push_back(ClientFrame::Text(text)),
+                            Some(Ok(Message::Binary(_))) => waiting.push_back(ClientFrame::Binary),
                             Some(Err(e)) if too_large(&e) => {
                                 return Err(Closing(CLOSE_TOO_LARGE, "frame too large".into()));
                             }
@@ -333,105 +358,130 @@ impl Connection {
             }
         }
     }
+}
 
-    /// Runs one client command; a malformed one gets an error frame and changes nothing.
-    async fn command(&mut self, sender: &Sender, text: &str) -> Result<(), Closing> {
-        let value: JsonValue = match serde_json::from_str(text) {
-            Ok(value) => value,
-            Err(_) => {
-                let frame = error_frame(None, &Error::not_json("Frame is not JSON"));
-                return self.send(&frame).await;
-            }
-        };
-        let id = value.get("id").cloned();
-        let command: Command = match serde_json::from_value(value) {
-            Ok(command) => command,
-            Err(e) => {
-                let frame = error_frame(id, &Error::bad_json(format!("Invalid command: {e}")));
-                return self.send(&frame).await;
-            }
-        };
-        let engine = self.engine().clone();
-        let user = &sender.user_id;
-        let (id, result) = match command {
-            Command::Auth { .. } => (id, Err(Error::bad_json("Already authenticated"))),
-            Command::Ping { id } => {
-                return self.send(&json!({ "type": "pong", "id": id })).await;
-            }
-            Command::Ack { next_batch } => {
-                let result = match SyncToken::parse(&next_batch) {
-                    Some(token) => engine
+/// A client frame waiting for its turn.
+enum ClientFrame {
+    Text(Utf8Bytes),
+    Binary,
+}
+
+/// The command being run, to its answer frame (none for a successful acknowledgement).
+type Running = JoinHandle<Option<String>>;
+
+/// The running command's answer; never, while none runs.
+async fn finished(running: &mut Option<Running>) -> Option<String> {
+    match running {
+        Some(command) => match command.await {
+            Ok(reply) => reply,
+            // A panicked command answers like a failed request.
+            Err(_) => Some(error_frame(None, &Error::internal()).to_string()),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs one client frame's command; a malformed one gets an error frame and changes
+/// nothing.
+async fn answer(state: AppState, sender: Sender, frame: ClientFrame) -> Option<String> {
+    let text = match frame {
+        ClientFrame::Text(text) => text,
+        ClientFrame::Binary => {
+            return Some(error_frame(None, &Error::not_json("Frames are JSON text")).to_string());
+        }
+    };
+    let value: JsonValue = match serde_json::from_str(&text) {
+        Ok(value) => value,
+        Err(_) => {
+            return Some(error_frame(None, &Error::not_json("Frame is not JSON")).to_string());
+        }
+    };
+    let id = value.get("id").cloned();
+    let command: Command = match serde_json::from_value(value) {
+        Ok(command) => command,
+        Err(e) => {
+            let error = Error::bad_json(format!("Invalid command: {e}"));
+            return Some(error_frame(id, &error).to_string());
+        }
+    };
+    let engine = &state.sync;
+    let user = &sender.user_id;
+    let (id, result) = match command {
+        Command::Auth { .. } => (id, Err(Error::bad_json("Already authenticated"))),
+        Command::Ping { id } => return Some(json!({ "type": "pong", "id": id }).to_string()),
+        Command::Ack { next_batch } => {
+            let result = match SyncToken::parse(&next_batch) {
+                Some(token) => {
+                    engine
                         .acknowledge(user, sender.device_id.as_str(), &token)
                         .await
-                        .map(|()| json!({})),
-                    None => Err(Error::invalid_param("Invalid next_batch")),
-                };
-                match result {
-                    // Acknowledgements are fire-and-forget unless they fail.
-                    Ok(_) => return Ok(()),
-                    Err(e) => (id, Err(e)),
                 }
+                None => Err(Error::invalid_param("Invalid next_batch")),
+            };
+            match result {
+                // Acknowledgements are fire-and-forget unless they fail.
+                Ok(()) => return None,
+                Err(e) => (id, Err(e)),
             }
-            Command::Send {
-                id,
-                room_id,
-                event_type,
-                txn_id,
-                content,
-            } => {
-                let result = self
-                    .state
-                    .rooms
-                    .send_message(
-                        sender,
-                        &room_id,
-                        TimelineEventType::from(event_type),
-                        content,
-                        &txn_id,
-                    )
-                    .await
-                    .map(|event_id| json!({ "event_id": event_id }));
-                (Some(id), result)
-            }
-            Command::Typing {
-                id,
-                room_id,
-                typing,
-                timeout,
-            } => {
-                let timeout = typing.then(|| Duration::from_millis(timeout.unwrap_or(30_000)));
-                let result = engine
-                    .set_typing(user, &room_id, timeout)
-                    .await
-                    .map(|()| json!({}));
-                (Some(id), result)
-            }
-            Command::Receipt {
-                id,
-                room_id,
-                receipt_type,
-                event_id,
-                thread_id,
-            } => {
-                let result = engine
-                    .post_receipt(
-                        user,
-                        &room_id,
-                        &receipt_type,
-                        &event_id,
-                        thread_id.as_deref(),
-                    )
-                    .await
-                    .map(|()| json!({}));
-                (Some(id), result)
-            }
-        };
-        let frame = match result {
-            Ok(body) => json!({ "type": "result", "id": id, "ok": true, "body": body }),
-            Err(e) => error_frame(id, &e),
-        };
-        self.send(&frame).await
-    }
+        }
+        Command::Send {
+            id,
+            room_id,
+            event_type,
+            txn_id,
+            content,
+        } => {
+            let result = state
+                .rooms
+                .send_message(
+                    &sender,
+                    &room_id,
+                    TimelineEventType::from(event_type),
+                    content,
+                    &txn_id,
+                )
+                .await
+                .map(|event_id| json!({ "event_id": event_id }));
+            (Some(id), result)
+        }
+        Command::Typing {
+            id,
+            room_id,
+            typing,
+            timeout,
+        } => {
+            let timeout = typing.then(|| Duration::from_millis(timeout.unwrap_or(30_000)));
+            let result = engine
+                .set_typing(user, &room_id, timeout)
+                .await
+                .map(|()| json!({}));
+            (Some(id), result)
+        }
+        Command::Receipt {
+            id,
+            room_id,
+            receipt_type,
+            event_id,
+            thread_id,
+        } => {
+            let result = engine
+                .post_receipt(
+                    user,
+                    &room_id,
+                    &receipt_type,
+                    &event_id,
+                    thread_id.as_deref(),
+                )
+                .await
+                .map(|()| json!({}));
+            (Some(id), result)
+        }
+    };
+    let frame = match result {
+        Ok(body) => json!({ "type": "result", "id": id, "ok": true, "body": body }),
+        Err(e) => error_frame(id, &e),
+    };
+    Some(frame.to_string())
 }
 
 fn error_frame(id: Option<JsonValue>, error: &Error) -> JsonValue {
