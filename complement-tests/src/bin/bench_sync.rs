@@ -3,8 +3,8 @@
 //! With `--ws` each user's sends go through its own socket as `send` commands, as a
 //! WebSocket client's would. Prints send throughput, delivery latency from send to every
 //! other member (from the moment the send request left, and from the moment its answer came
-//! back), undelivered count, CPU per message and server RSS; then the initial sync of a user in 500 rooms, and server RSS with
-//! many idle long-polls.
+//! back), undelivered count, CPU per message and server RSS; then the initial sync of a
+//! user in 500 rooms, and server RSS with many idle long-polls.
 //!
 //!   cargo build --release --bins -p hearth -p complement-tests
 //!   ./target/release/bench_sync [--ws] [--users 50] [--rooms 10] [--messages 2000]

@@ -2,8 +2,9 @@
 //! same data as `/sync`, from the same builder, pushed as soon as it exists, plus client
 //! commands (send, typing, receipts, acknowledgements, ping) answered by correlated results.
 //!
-//! The connection holds no queue: each frame carries everything between the last pushed
-//! token and now, so a slow reader gets fewer, larger frames and server memory stays flat.
+//! The connection holds no queue of pushes (only client frames wait, at most `MAX_WAITING`):
+//! each frame carries everything between the last pushed token and now, so a slow reader
+//! gets fewer, larger frames and server memory stays flat.
 //! A reader too slow to take even one frame within the timeout is closed (code 4009) and
 //! resumes from its last token.
 
