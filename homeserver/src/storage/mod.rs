@@ -4,8 +4,9 @@
 //! `$N` placeholders, `ON CONFLICT`, `RETURNING`); real dialect differences, when a domain needs
 //! them, go through [`Backend`]. Schemas are migrated per backend from `migrations/{sqlite,postgres}`
 //! with the same numbering. SQLite runs in WAL mode; its events are written by a thread of
-//! their own on `rusqlite` (`writer.rs`), every other write by one sqlx connection, taking
-//! turns (`Store::writing`), and WAL checkpoints run off the write path (`checkpointer.rs`).
+//! their own on `rusqlite` (`writer.rs`), as are frequent small writes (receipts, staged push
+//! actions), every other write by one sqlx connection, taking turns (`Store::writing`), and
+//! WAL checkpoints run off the write path (`checkpointer.rs`).
 
 // The traits are implemented on the concrete `Store` and called through it, so the
 // compiler sees every future's real type (and its `Send`-ness).
@@ -231,6 +232,12 @@ impl Store {
     /// right before queueing the event.
     pub fn event_coming(&self) -> Option<writer::EventComing> {
         self.sqlite.as_ref().map(|s| s.events.coming())
+    }
+
+    /// SQLite's writer thread, for small frequent writes ([`writer::EventWriter::transact`]);
+    /// `None` on PostgreSQL.
+    fn sqlite_writer(&self) -> Option<&writer::EventWriter> {
+        self.sqlite.as_ref().map(|s| &s.events)
     }
 
     /// The connection to write with: on SQLite it waits for its turn with the event writer.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sqlx::{Any, Row, Transaction};
 
 use super::{
-    Backend, Result, Store, StoredEvent,
+    Result, Store, StoredEvent,
     events::{EVENT_COLUMN_COUNT, stored_event, stored_event_columns},
 };
 
@@ -72,6 +72,17 @@ macro_rules! columns {
     };
 }
 const COLUMNS: &str = columns!();
+
+/// SQLite's move of staged rows up to a position, in the order readers scan them.
+const MOVE_STAGED: &str = concat!(
+    "INSERT INTO event_push_actions (",
+    columns!(),
+    ") SELECT ",
+    columns!(),
+    " FROM event_push_actions_staging WHERE stream_ordering <= $1 \
+     ORDER BY user_id, room_id, stream_ordering"
+);
+const DELETE_STAGED: &str = "DELETE FROM event_push_actions_staging WHERE stream_ordering <= $1";
 
 /// Stages one row (SQLite's event writer; [`insert`] stages several per statement).
 pub(super) const INSERT_STAGED: &str = concat!(
@@ -220,43 +231,27 @@ impl Store {
         let Some(upto) = upto else {
             return Ok(0);
         };
-        let mut writing = self.writing().await?;
-        let moved = match self.backend {
-            // One writer at a time: nothing is staged between the copy and the delete.
-            Backend::Sqlite => {
-                let mut tx = sqlx::Connection::begin(&mut *writing).await?;
-                let copy = format!(
-                    "INSERT INTO event_push_actions ({COLUMNS}) SELECT {COLUMNS} \
-                     FROM event_push_actions_staging WHERE stream_ordering <= $1 \
-                     ORDER BY user_id, room_id, stream_ordering"
-                );
-                let moved = sqlx::query(sqlx::AssertSqlSafe(copy))
-                    .bind(upto)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                sqlx::query("DELETE FROM event_push_actions_staging WHERE stream_ordering <= $1")
-                    .bind(upto)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                moved
-            }
-            // Rows may be staged concurrently: move exactly the rows deleted.
-            Backend::Postgres => {
-                let sql = format!(
-                    "WITH moved AS (DELETE FROM event_push_actions_staging \
-                         WHERE stream_ordering <= $1 RETURNING {COLUMNS}) \
-                     INSERT INTO event_push_actions ({COLUMNS}) SELECT {COLUMNS} FROM moved"
-                );
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(upto)
-                    .execute(&mut *writing)
-                    .await?
-                    .rows_affected()
-            }
-        };
-        Ok(moved)
+        // SQLite: one writer at a time, so nothing is staged between the copy and the delete.
+        if let Some(writer) = self.sqlite_writer() {
+            return writer
+                .transact(move |tx| {
+                    let moved = tx.prepare_cached(MOVE_STAGED)?.execute([upto])?;
+                    tx.prepare_cached(DELETE_STAGED)?.execute([upto])?;
+                    Ok(moved as u64)
+                })
+                .await;
+        }
+        // PostgreSQL: rows may be staged concurrently, so move exactly the rows deleted.
+        let sql = format!(
+            "WITH moved AS (DELETE FROM event_push_actions_staging \
+                 WHERE stream_ordering <= $1 RETURNING {COLUMNS}) \
+             INSERT INTO event_push_actions ({COLUMNS}) SELECT {COLUMNS} FROM moved"
+        );
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(upto)
+            .execute(&mut *self.writing().await?)
+            .await?
+            .rows_affected())
     }
 
     /// Moves staged push actions every [`MOVE_EVERY`] until the store closes.

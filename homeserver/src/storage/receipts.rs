@@ -80,6 +80,34 @@ impl ReceiptStore for Store {
                  RETURNING stream_id",
                 rows.join(", ")
             );
+            if let Some(writer) = self.sqlite_writer() {
+                use rusqlite::types::Value;
+                let values: Vec<Value> = chunk
+                    .iter()
+                    .flat_map(|r| {
+                        [
+                            Value::Text(r.room_id.clone()),
+                            Value::Text(r.receipt_type.clone()),
+                            Value::Text(r.user_id.clone()),
+                            Value::Text(r.thread_id.clone()),
+                            Value::Text(r.event_id.clone()),
+                            Value::Integer(r.event_pos),
+                            Value::Integer(r.ts),
+                            Value::Integer(r.stream_id),
+                        ]
+                    })
+                    .collect();
+                let written = writer
+                    .transact(move |tx| {
+                        let mut statement = tx.prepare_cached(&sql)?;
+                        let ids = statement
+                            .query_map(rusqlite::params_from_iter(values), |row| row.get(0))?;
+                        ids.collect::<rusqlite::Result<Vec<i64>>>()
+                    })
+                    .await?;
+                changed.extend(written);
+                continue;
+            }
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for r in chunk {
                 query = query

@@ -5,6 +5,9 @@
 //! fails, each of its events is retried alone, so one bad event fails no other, except the
 //! events queued on top of it (naming it in `prev_events`), which cannot be written without it.
 //!
+//! Frequent small writes that are not events run on the same thread, each in a transaction
+//! of its own, in the order queued ([`EventWriter::transact`]).
+//!
 //! The thread and the store's sqlx write connection take turns through [`WriteTurn`], so
 //! SQLite keeps one writer at a time without either side sleeping on a busy lock.
 //!
@@ -231,15 +234,24 @@ fn write(
     Ok(persisted)
 }
 
-struct Job {
+struct EventJob {
     event: OwnedEvent,
     done: oneshot::Sender<Result<Persisted>>,
+}
+
+/// A write that is not an event, run in a transaction of its own on the writer thread.
+type Task = Box<dyn FnOnce(&mut Connection, &WriteTurn) + Send>;
+
+/// What the writer thread is asked to do, in the order asked.
+enum Job<E> {
+    Event(E),
+    Task(Task),
 }
 
 /// Handle to the writer thread of one SQLite database.
 #[derive(Clone, Debug)]
 pub(super) struct EventWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Job<EventJob>>,
     /// Events being built, soon to be queued.
     coming: Arc<AtomicUsize>,
 }
@@ -282,15 +294,41 @@ impl EventWriter {
         event: &NewEvent<'_>,
     ) -> Result<oneshot::Receiver<Result<Persisted>>> {
         let (done, result) = oneshot::channel();
-        let job = Job {
+        let job = EventJob {
             event: OwnedEvent::new(event),
             done,
         };
-        self.jobs
-            .send(job)
-            .map_err(|_| StorageError::Corrupt("the event writer has stopped".into()))?;
+        self.jobs.send(Job::Event(job)).map_err(|_| stopped())?;
         Ok(result)
     }
+
+    /// Runs `write` in a transaction of its own on the writer thread, after what is queued
+    /// before it. Frequent small writes go this way rather than through sqlx: holding the
+    /// write turn across sqlx's hand-offs to its worker thread (milliseconds when the
+    /// runtime is busy) held every queued message up as long.
+    pub(super) async fn transact<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (done, result) = oneshot::channel();
+        let task: Task = Box::new(move |conn, turn| {
+            let _turn = turn.blocking_lock();
+            let outcome = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .and_then(|tx| {
+                    let value = write(&tx)?;
+                    tx.commit()?;
+                    Ok(value)
+                });
+            let _ = done.send(outcome.map_err(StorageError::from));
+        });
+        self.jobs.send(Job::Task(task)).map_err(|_| stopped())?;
+        result.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StorageError {
+    StorageError::Corrupt("the event writer has stopped".into())
 }
 
 /// Events whose write failed, remembered so that events queued on top of them (whose
@@ -324,7 +362,7 @@ impl Failed {
     /// Answers `job` with `result`, remembering the event if it failed and no event of
     /// that ID was stored before (events built on that one are fine). An aborted event
     /// was never tried, so it needs no look.
-    fn answer(&mut self, conn: &Connection, job: Job, result: Result<Persisted>) {
+    fn answer(&mut self, conn: &Connection, job: EventJob, result: Result<Persisted>) {
         match &result {
             Ok(_) => {}
             Err(StorageError::Aborted) => self.add(&job.event.event_id),
@@ -341,14 +379,20 @@ impl Failed {
     }
 }
 
-/// The jobs queued after `first`, and those that arrive while events are being built (see
-/// the module doc) for at most `max`, up to [`MAX_BATCH`].
-fn gather<T>(first: T, queue: &mpsc::Receiver<T>, coming: &AtomicUsize, max: Duration) -> Vec<T> {
+/// The events queued after `first`, and those that arrive while events are being built (see
+/// the module doc) for at most `max`, up to [`MAX_BATCH`]; a task queued meanwhile ends the
+/// batch and runs after it.
+fn gather<E>(
+    first: E,
+    queue: &mpsc::Receiver<Job<E>>,
+    coming: &AtomicUsize,
+    max: Duration,
+) -> (Vec<E>, Option<Task>) {
     let mut batch = vec![first];
     let deadline = Instant::now() + max;
     while batch.len() < MAX_BATCH {
-        match queue.try_recv() {
-            Ok(job) => batch.push(job),
+        let job = match queue.try_recv() {
+            Ok(job) => job,
             Err(mpsc::TryRecvError::Disconnected) => break,
             Err(mpsc::TryRecvError::Empty) => {
                 let now = Instant::now();
@@ -356,58 +400,77 @@ fn gather<T>(first: T, queue: &mpsc::Receiver<T>, coming: &AtomicUsize, max: Dur
                     break;
                 }
                 match queue.recv_timeout(GATHER_SLICE.min(deadline - now)) {
-                    Ok(job) => batch.push(job),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Ok(job) => job,
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
             }
+        };
+        match job {
+            Job::Event(event) => batch.push(event),
+            Job::Task(task) => return (batch, Some(task)),
         }
     }
-    batch
+    (batch, None)
 }
 
 fn run(
     mut conn: Connection,
     turn: WriteTurn,
-    queue: mpsc::Receiver<Job>,
+    queue: mpsc::Receiver<Job<EventJob>>,
     coming: Arc<AtomicUsize>,
 ) {
     let mut failed = Failed::default();
     while let Ok(first) = queue.recv() {
-        let batch = gather(first, &queue, &coming, GATHER_MAX);
-        let mut writable = Vec::with_capacity(batch.len());
-        for job in batch {
-            if failed.builds_on_one(&job.event) {
-                failed.answer(&conn, job, Err(StorageError::Aborted));
-            } else {
-                writable.push(job);
+        let first = match first {
+            Job::Event(event) => event,
+            Job::Task(task) => {
+                task(&mut conn, &turn);
+                continue;
+            }
+        };
+        let (batch, task) = gather(first, &queue, &coming, GATHER_MAX);
+        write_batch(&mut conn, &turn, &mut failed, batch);
+        if let Some(task) = task {
+            task(&mut conn, &turn);
+        }
+    }
+}
+
+/// Writes a batch of events in one transaction, or, if that fails, each alone.
+fn write_batch(conn: &mut Connection, turn: &WriteTurn, failed: &mut Failed, batch: Vec<EventJob>) {
+    let mut writable = Vec::with_capacity(batch.len());
+    for job in batch {
+        if failed.builds_on_one(&job.event) {
+            failed.answer(conn, job, Err(StorageError::Aborted));
+        } else {
+            writable.push(job);
+        }
+    }
+    if writable.is_empty() {
+        return;
+    }
+    let events: Vec<&OwnedEvent> = writable.iter().map(|job| &job.event).collect();
+    match write(conn, turn, &events) {
+        Ok(persisted) => {
+            tracing::debug!(events = persisted.len(), "batch committed");
+            for (job, persisted) in writable.into_iter().zip(persisted) {
+                let _ = job.done.send(Ok(persisted));
             }
         }
-        if writable.is_empty() {
-            continue;
+        Err(err) if writable.len() == 1 => {
+            let job = writable.pop().expect("one job");
+            failed.answer(conn, job, Err(err));
         }
-        let events: Vec<&OwnedEvent> = writable.iter().map(|job| &job.event).collect();
-        match write(&mut conn, &turn, &events) {
-            Ok(persisted) => {
-                tracing::debug!(events = persisted.len(), "batch committed");
-                for (job, persisted) in writable.into_iter().zip(persisted) {
-                    let _ = job.done.send(Ok(persisted));
-                }
-            }
-            Err(err) if writable.len() == 1 => {
-                let job = writable.pop().expect("one job");
-                failed.answer(&conn, job, Err(err));
-            }
-            Err(_) => {
-                // Isolate the failure: each event alone.
-                for job in writable {
-                    let result = if failed.builds_on_one(&job.event) {
-                        Err(StorageError::Aborted)
-                    } else {
-                        write(&mut conn, &turn, &[&job.event]).map(|mut p| p.remove(0))
-                    };
-                    failed.answer(&conn, job, result);
-                }
+        Err(_) => {
+            // Isolate the failure: each event alone.
+            for job in writable {
+                let result = if failed.builds_on_one(&job.event) {
+                    Err(StorageError::Aborted)
+                } else {
+                    write(conn, turn, &[&job.event]).map(|mut p| p.remove(0))
+                };
+                failed.answer(conn, job, result);
             }
         }
     }
@@ -417,30 +480,52 @@ fn run(
 mod tests {
     use super::*;
 
+    /// The events of a batch, and whether a task ended it.
+    fn batch(
+        first: u32,
+        queue: &mpsc::Receiver<Job<u32>>,
+        coming: &AtomicUsize,
+        max: Duration,
+    ) -> (Vec<u32>, bool) {
+        let (events, task) = gather(first, queue, coming, max);
+        (events, task.is_some())
+    }
+
     #[test]
     fn a_batch_waits_for_announced_events_and_only_for_them() {
         let (jobs, queue) = mpsc::channel();
         let coming = Arc::new(AtomicUsize::new(0));
         // Nothing announced: the batch is what is queued.
-        jobs.send(2).unwrap();
-        assert_eq!(gather(1, &queue, &coming, GATHER_MAX), vec![1, 2]);
+        jobs.send(Job::Event(2)).unwrap();
+        assert_eq!(batch(1, &queue, &coming, GATHER_MAX), (vec![1, 2], false));
 
         // One announced: the batch waits for it (here as long as it takes: no timing).
         coming.store(1, Ordering::Release);
         let (late, announced) = (jobs.clone(), coming.clone());
         let builder = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_micros(300));
-            late.send(4).unwrap();
+            late.send(Job::Event(4)).unwrap();
             announced.fetch_sub(1, Ordering::AcqRel);
         });
         let forever = Duration::from_secs(60);
-        assert_eq!(gather(3, &queue, &coming, forever), vec![3, 4]);
+        assert_eq!(batch(3, &queue, &coming, forever), (vec![3, 4], false));
         builder.join().unwrap();
 
         // Announced but never queued (its build failed, say): the wait is bounded.
         coming.store(1, Ordering::Release);
         let start = Instant::now();
-        assert_eq!(gather(5, &queue, &coming, GATHER_MAX), vec![5]);
+        assert_eq!(batch(5, &queue, &coming, GATHER_MAX), (vec![5], false));
         assert!(start.elapsed() >= GATHER_MAX);
+    }
+
+    #[test]
+    fn a_task_ends_the_batch_and_what_follows_it_waits() {
+        let (jobs, queue) = mpsc::channel();
+        let coming = AtomicUsize::new(0);
+        jobs.send(Job::Event(2)).unwrap();
+        jobs.send(Job::Task(Box::new(|_, _| {}))).unwrap();
+        jobs.send(Job::Event(3)).unwrap();
+        assert_eq!(batch(1, &queue, &coming, GATHER_MAX), (vec![1, 2], true));
+        assert!(matches!(queue.try_recv(), Ok(Job::Event(3))));
     }
 }
