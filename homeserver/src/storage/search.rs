@@ -105,10 +105,33 @@ fn match_expression(term: &str) -> Option<String> {
 }
 
 /// SQLite's statements to index an event's text and to remove a redacted event from the
-/// index (also run by SQLite's event writer, writer.rs).
-pub(super) const SQLITE_INDEX: &str =
-    "INSERT INTO event_search (rowid, key, body) VALUES ($1, $2, $3)";
+/// index (also run by SQLite's event writer, writer.rs, which stages text instead of
+/// indexing it: see [`SQLITE_STAGE`]).
+const SQLITE_INDEX: &str = "INSERT INTO event_search (rowid, key, body) VALUES ($1, $2, $3)";
 pub(super) const SQLITE_UNINDEX: &str = "DELETE FROM event_search WHERE rowid = (SELECT stream_ordering FROM events WHERE event_id = $1)";
+
+/// SQLite's event writer stages an event's text: FTS5 writes a segment in every transaction
+/// that adds to it, so rows enter the index in bulk, every [`STAGED_SEARCH_EVERY`] and
+/// before every search ([`index_staged`]).
+pub(super) const SQLITE_STAGE: &str =
+    "INSERT INTO event_search_staging (stream_ordering, key, body) VALUES ($1, $2, $3)";
+/// Removes a redacted event's text that is still staged.
+pub(super) const SQLITE_UNSTAGE: &str = "DELETE FROM event_search_staging WHERE stream_ordering = (SELECT stream_ordering FROM events WHERE event_id = $1)";
+/// Longest that staged text waits to enter the index while nobody searches.
+pub(super) const STAGED_SEARCH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Moves every staged text into the index (SQLite, in the writer's transaction).
+pub(super) fn index_staged(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<usize> {
+    let moved = tx
+        .prepare_cached(
+            "INSERT INTO event_search (rowid, key, body) \
+             SELECT stream_ordering, key, body FROM event_search_staging ORDER BY stream_ordering",
+        )?
+        .execute([])?;
+    tx.prepare_cached("DELETE FROM event_search_staging")?
+        .execute([])?;
+    Ok(moved)
+}
 
 /// Adds an event's searchable text to the index (inside the event's transaction).
 pub async fn index(
@@ -141,7 +164,13 @@ pub async fn unindex(
     event_id: &str,
 ) -> Result<()> {
     let sql = match backend {
-        Backend::Sqlite => SQLITE_UNINDEX,
+        Backend::Sqlite => {
+            sqlx::query(SQLITE_UNSTAGE)
+                .bind(event_id)
+                .execute(&mut **tx)
+                .await?;
+            SQLITE_UNINDEX
+        }
         Backend::Postgres => {
             "DELETE FROM event_search WHERE stream_ordering = (SELECT stream_ordering FROM events WHERE event_id = $1)"
         }
@@ -155,6 +184,10 @@ impl SearchStore for Store {
         let Some(expression) = match_expression(&q.term) else {
             return Ok((vec![], 0));
         };
+        // Every event stored before the search is found by it.
+        if let Some(writer) = self.sqlite_writer() {
+            writer.transact(index_staged).await?;
+        }
         let mut args: Vec<String> = vec![expression];
         let (from, matches, rank) = match self.backend {
             Backend::Sqlite => (

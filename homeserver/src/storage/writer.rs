@@ -37,7 +37,9 @@ use super::{
         INSERT_EVENT, INSERT_EXTREMITY, INSERT_STATE_ENTRY, INSERT_TXN, MARK_REDACTED,
         UPSERT_CURRENT_STATE,
     },
-    search::{SQLITE_INDEX, SQLITE_UNINDEX, split_cjk},
+    search::{
+        SQLITE_STAGE, SQLITE_UNINDEX, SQLITE_UNSTAGE, STAGED_SEARCH_EVERY, index_staged, split_cjk,
+    },
 };
 
 /// Most events written in one transaction.
@@ -187,10 +189,12 @@ fn write_one(tx: &rusqlite::Transaction<'_>, e: &OwnedEvent) -> rusqlite::Result
             .execute(params![user_id, device_id, scope, txn_id, e.event_id])?;
     }
     if let Some((key, text)) = &e.search {
-        tx.prepare_cached(SQLITE_INDEX)?
+        tx.prepare_cached(SQLITE_STAGE)?
             .execute(params![e.stream_ordering, key, text])?;
     }
     if let Some(redacts) = &e.redacts {
+        tx.prepare_cached(SQLITE_UNSTAGE)?
+            .execute(params![redacts])?;
         tx.prepare_cached(SQLITE_UNINDEX)?
             .execute(params![redacts])?;
         tx.prepare_cached(MARK_REDACTED)?
@@ -224,14 +228,9 @@ fn write(
     turn: &WriteTurn,
     events: &[&OwnedEvent],
 ) -> Result<Vec<Persisted>> {
-    let _turn = turn.blocking_lock();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let persisted = events
-        .iter()
-        .map(|e| write_one(&tx, e))
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    tx.commit()?;
-    Ok(persisted)
+    Ok(in_turn(conn, turn, |tx| {
+        events.iter().map(|e| write_one(tx, e)).collect()
+    })?)
 }
 
 struct EventJob {
@@ -312,19 +311,24 @@ impl EventWriter {
     ) -> Result<T> {
         let (done, result) = oneshot::channel();
         let task: Task = Box::new(move |conn, turn| {
-            let _turn = turn.blocking_lock();
-            let outcome = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .and_then(|tx| {
-                    let value = write(&tx)?;
-                    tx.commit()?;
-                    Ok(value)
-                });
-            let _ = done.send(outcome.map_err(StorageError::from));
+            let _ = done.send(in_turn(conn, turn, write).map_err(StorageError::from));
         });
         self.jobs.send(Job::Task(task)).map_err(|_| stopped())?;
         result.await.map_err(|_| stopped())?
     }
+}
+
+/// Runs `write` in a transaction of its own, in the write turn.
+fn in_turn<T>(
+    conn: &mut Connection,
+    turn: &WriteTurn,
+    write: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let _turn = turn.blocking_lock();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let value = write(&tx)?;
+    tx.commit()?;
+    Ok(value)
 }
 
 fn stopped() -> StorageError {
@@ -421,18 +425,52 @@ fn run(
     coming: Arc<AtomicUsize>,
 ) {
     let mut failed = Failed::default();
-    while let Ok(first) = queue.recv() {
-        let first = match first {
-            Job::Event(event) => event,
-            Job::Task(task) => {
-                task(&mut conn, &turn);
-                continue;
-            }
+    // When staged search text is due in the index; at start, whatever a stop left staged.
+    let mut staged_due = Some(Instant::now());
+    loop {
+        let job = match staged_due {
+            None => match queue.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+            Some(due) => match queue.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    staged_due = move_staged(&mut conn, &turn);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            },
         };
-        let (batch, task) = gather(first, &queue, &coming, GATHER_MAX);
-        write_batch(&mut conn, &turn, &mut failed, batch);
-        if let Some(task) = task {
-            task(&mut conn, &turn);
+        match job {
+            Job::Task(task) => task(&mut conn, &turn),
+            Job::Event(first) => {
+                let (batch, task) = gather(first, &queue, &coming, GATHER_MAX);
+                if staged_due.is_none() && batch.iter().any(|job| job.event.search.is_some()) {
+                    staged_due = Some(Instant::now() + STAGED_SEARCH_EVERY);
+                }
+                write_batch(&mut conn, &turn, &mut failed, batch);
+                if let Some(task) = task {
+                    task(&mut conn, &turn);
+                }
+            }
+        }
+        // Under steady load the queue never stays empty long enough to time out.
+        if staged_due.is_some_and(|due| due <= Instant::now()) {
+            staged_due = move_staged(&mut conn, &turn);
+        }
+    }
+    move_staged(&mut conn, &turn);
+}
+
+/// Moves staged search text into the index in one transaction; when to try again if that
+/// failed.
+fn move_staged(conn: &mut Connection, turn: &WriteTurn) -> Option<Instant> {
+    match in_turn(conn, turn, index_staged) {
+        Ok(_) => None,
+        Err(err) => {
+            tracing::warn!(%err, "indexing staged search text failed; will retry");
+            Some(Instant::now() + STAGED_SEARCH_EVERY)
         }
     }
 }

@@ -133,6 +133,70 @@ async fn search_finds_indexed_text_and_forgets_redacted_events() {
     .await;
 }
 
+/// SQLite stages text before it enters the index: a redaction in between removes it, and
+/// staged text enters the index on its own, without a search asking for it.
+#[tokio::test]
+async fn staged_search_text_is_redacted_and_indexed_without_a_search() {
+    on_every_backend(|store| async move {
+        let room = "!r:test";
+        let mut head = new_room(&store, room).await;
+        for (id, text) in [("$gone", "secret recipe"), ("$kept", "public recipe")] {
+            put_event(
+                &store,
+                room,
+                id,
+                "m.room.message",
+                None,
+                "@a:test",
+                &mut head,
+                |e| e.search = Some(("content.body", text)),
+            )
+            .await;
+        }
+        put_event(
+            &store,
+            room,
+            "$redact",
+            "m.room.redaction",
+            None,
+            "@a:test",
+            &mut head,
+            |e| e.redacts = Some("$gone"),
+        )
+        .await;
+        if store.backend() == Backend::Sqlite {
+            // No search has run: the text enters the index within moments all the same.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let staged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_search_staging")
+                    .fetch_one(&store.read)
+                    .await
+                    .unwrap();
+                if staged == 0 {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "text stays staged");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_search")
+                .fetch_one(&store.read)
+                .await
+                .unwrap();
+            assert_eq!(indexed, 1, "only the unredacted text is indexed");
+        }
+        let query = SearchQuery {
+            term: "recipe".into(),
+            rooms: vec![room.into()],
+            limit: 10,
+            ..Default::default()
+        };
+        let (found, count) = store.search_events(&query).await.unwrap();
+        let ids: Vec<_> = found.into_iter().map(|(e, _)| e.event_id).collect();
+        assert_eq!((ids, count), (vec!["$kept".to_owned()], 1));
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_failed_persist_changes_nothing_and_the_next_one_works() {
     on_every_backend(|store| async move {
