@@ -7,6 +7,7 @@ pub mod media;
 pub mod profiles;
 pub mod ratelimit;
 pub mod rooms;
+pub mod sched;
 pub mod server;
 pub mod storage;
 pub mod sync;

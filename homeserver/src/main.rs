@@ -49,7 +49,11 @@ fn main() -> ExitCode {
         }
     };
     let _log_guard = server::init_logging(&config);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(hearth::sched::ask_for_short_slices)
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("hearth: cannot start the async runtime: {err}");

@@ -277,7 +277,10 @@ impl EventWriter {
         let building = coming.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, turn, queue, building))?;
+            .spawn(move || {
+                crate::sched::ask_for_short_slices();
+                run(conn, turn, queue, building)
+            })?;
         Ok(Self { jobs, coming })
     }
 
