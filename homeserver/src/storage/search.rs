@@ -121,16 +121,15 @@ pub(super) const SQLITE_UNSTAGE: &str = "DELETE FROM event_search_staging WHERE 
 pub(super) const STAGED_SEARCH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Moves every staged text into the index (SQLite, in the writer's transaction).
-pub(super) fn index_staged(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<usize> {
-    let moved = tx
-        .prepare_cached(
-            "INSERT INTO event_search (rowid, key, body) \
-             SELECT stream_ordering, key, body FROM event_search_staging ORDER BY stream_ordering",
-        )?
-        .execute([])?;
+pub(super) fn index_staged(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO event_search (rowid, key, body) \
+         SELECT stream_ordering, key, body FROM event_search_staging ORDER BY stream_ordering",
+    )?
+    .execute([])?;
     tx.prepare_cached("DELETE FROM event_search_staging")?
         .execute([])?;
-    Ok(moved)
+    Ok(())
 }
 
 /// Adds an event's searchable text to the index (inside the event's transaction).

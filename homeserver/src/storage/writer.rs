@@ -431,23 +431,17 @@ fn run(
     // When staged search text is due in the index; at start, whatever a stop left staged.
     let mut staged_due = Some(Instant::now());
     loop {
-        let job = match staged_due {
-            None => match queue.recv() {
-                Ok(job) => job,
-                Err(_) => break,
-            },
-            Some(due) => match queue.recv_timeout(due.saturating_duration_since(Instant::now())) {
-                Ok(job) => job,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    staged_due = move_staged(&mut conn, &turn);
-                    continue;
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            },
+        let received = match staged_due {
+            None => queue
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some(due) => queue.recv_timeout(due.saturating_duration_since(Instant::now())),
         };
-        match job {
-            Job::Task(task) => task(&mut conn, &turn),
-            Job::Event(first) => {
+        match received {
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Ok(Job::Task(task)) => task(&mut conn, &turn),
+            Ok(Job::Event(first)) => {
                 let (batch, task) = gather(first, &queue, &coming, GATHER_MAX);
                 if staged_due.is_none() && batch.iter().any(|job| job.event.search.is_some()) {
                     staged_due = Some(Instant::now() + STAGED_SEARCH_EVERY);
@@ -458,7 +452,8 @@ fn run(
                 }
             }
         }
-        // Under steady load the queue never stays empty long enough to time out.
+        // Due after a timeout, and under steady load, when the queue never stays empty long
+        // enough to time out.
         if staged_due.is_some_and(|due| due <= Instant::now()) {
             staged_due = move_staged(&mut conn, &turn);
         }
@@ -470,7 +465,7 @@ fn run(
 /// failed.
 fn move_staged(conn: &mut Connection, turn: &WriteTurn) -> Option<Instant> {
     match in_turn(conn, turn, index_staged) {
-        Ok(_) => None,
+        Ok(()) => None,
         Err(err) => {
             tracing::warn!(%err, "indexing staged search text failed; will retry");
             Some(Instant::now() + STAGED_SEARCH_EVERY)
